@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from discovery import views
+
+admin.site.site_header = "Wavelength curation"
+admin.site.site_title = "Wavelength admin"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("tracks/", include("tracks.urls")),
+    path("stations/", include("taste.urls")),
+    path("admin/", admin.site.urls),
+]
+

@@ -1,0 +1,81 @@
+"""What every music model offers the rest of the site, and the registry that picks one by name.
+
+Model files (one per model under embedding/) import torch or heavy DSP; this module does not, and it has no
+Django imports, so the web process can list the models without loading any of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+
+class ModelUnavailable(RuntimeError):
+    """A model cannot be used on this machine (weights missing, wrong checksum, wrong layout).
+
+    The message says which file was expected and what to do; nothing falls back to another model silently.
+    """
+
+
+@dataclass
+class EmbeddingBatch:
+    """Vectors for a batch of clips, in the order the clips were given."""
+
+    vectors: np.ndarray  # (n, dim) float32, each row L2-normalised
+    tags: list[dict[str, float]] = field(default_factory=list)  # per clip; empty for models without tags
+
+
+class AudioEmbedder(Protocol):
+    name: str  # registry name, also EmbeddingModel.name
+    dim: int
+    sample_rate: int  # the rate decode() must deliver, in Hz
+    settings: dict  # how vectors are made (layer, pooling, hop...), stored in EmbeddingModel.settings
+    weights_sha256: str  # checksum of the weights actually loaded ("" for models without weights)
+
+    def embed(self, waveforms: list[np.ndarray]) -> EmbeddingBatch:
+        """Embed mono float32 waveforms at `sample_rate`; clips may differ in length."""
+        ...
+
+
+# name -> "module:factory". The factory takes keyword options (e.g. device="cpu") and returns an AudioEmbedder.
+REGISTRY: dict[str, str] = {
+    "musicnn": "embedding.musicnn:load_embedder",
+    "spectral": "embedding.spectral:load_embedder",
+    "musicfm": "embedding.musicfm:load_embedder",
+}
+DEFAULT_MODEL = "musicnn"
+
+
+def load_embedder(name: str, **options) -> AudioEmbedder:
+    try:
+        target = REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise ModelUnavailable(f"There is no model named {name!r}. Known models: {known}.") from None
+    module_name, factory_name = target.split(":")
+    factory = getattr(importlib.import_module(module_name), factory_name)
+    return factory(**options)
+
+
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length; a zero row (pure silence in some models) raises instead of making NaN."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    if np.any(norms == 0) or not np.all(np.isfinite(norms)):
+        raise ValueError("Cannot normalise a zero or non-finite embedding.")
+    return vectors / norms
+
+
+def sha256_of_files(paths: list[Path]) -> str:
+    """One checksum over several files, in the given order (a checkpoint is often a set of files)."""
+    digest = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    return digest.hexdigest()

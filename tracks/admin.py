@@ -1,0 +1,146 @@
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+from embedding.models import EmbeddingModel, TrackEmbedding
+from tracks.models import Track
+
+
+class DuplicateFilter(admin.SimpleListFilter):
+    title = "duplicate"
+    parameter_name = "duplicate"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Duplicate of another track"), ("no", "Canonical")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(duplicate_of__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(duplicate_of__isnull=True)
+        return queryset
+
+
+class EmbeddedByFilter(admin.SimpleListFilter):
+    """Which tracks have (or still lack) a vector from a given model."""
+
+    title = "embedded by model"
+    parameter_name = "embedded_by"
+    MISSING_PREFIX = "missing:"
+
+    def lookups(self, request, model_admin):
+        choices = []
+        for model in EmbeddingModel.objects.all():
+            choices.append((model.name, f"{model.name}: embedded"))
+            choices.append((f"{self.MISSING_PREFIX}{model.name}", f"{model.name}: not embedded"))
+        return choices
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        missing = value.startswith(self.MISSING_PREFIX)
+        name = value.removeprefix(self.MISSING_PREFIX)
+        embedded = Exists(TrackEmbedding.objects.filter(track=OuterRef("pk"), model__name=name))
+        return queryset.filter(~embedded if missing else embedded)
+
+
+class TrackEmbeddingInline(admin.TabularInline):
+    """Read-only: vectors are written by the embedding jobs, never by hand."""
+
+    model = TrackEmbedding
+    extra = 0
+    can_delete = False
+    fields = ["model", "dimensions", "top_tags_summary", "created"]
+    readonly_fields = fields
+    verbose_name_plural = "Embeddings"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="dimensions")
+    def dimensions(self, obj):
+        return len(obj.vector) if obj.vector is not None else "—"
+
+    @admin.display(description="top tags")
+    def top_tags_summary(self, obj):
+        tags = obj.top_tags(5)
+        if not tags:
+            return "—"
+        return ", ".join(f"{name} {score:.2f}" for name, score in tags)
+
+
+@admin.register(Track)
+class TrackAdmin(admin.ModelAdmin):
+    list_display = ["title", "artist", "album", "source", "status", "hidden", "is_duplicate", "duration", "created"]
+    list_display_links = ["title"]
+    list_filter = ["status", "source", "hidden", DuplicateFilter, EmbeddedByFilter]
+    search_fields = ["title", "artist", "album"]
+    list_select_related = ["duplicate_of"]
+    list_per_page = 100
+    actions = ["hide_tracks", "unhide_tracks", "mark_for_reembedding"]
+    raw_id_fields = ["duplicate_of"]
+    readonly_fields = ["audio_player", "content_sha256", "status", "error", "created", "updated", "duplicates_list"]
+    inlines = [TrackEmbeddingInline]
+    fieldsets = [
+        (None, {"fields": ["title", "artist", "album", "genre", "year", "duration_s", "audio_player"]}),
+        ("Source", {"fields": ["source", "source_key", "audio_file", "audio_path", "preview_url", "artwork_url"]}),
+        (
+            "State",
+            {"fields": ["status", "error", "hidden", "duplicate_of", "duplicates_list", "content_sha256"]},
+        ),
+        ("History", {"fields": ["created", "updated"], "classes": ["collapse"]}),
+    ]
+
+    @admin.display(boolean=True, description="duplicate")
+    def is_duplicate(self, obj):
+        return obj.duplicate_of_id is not None
+
+    @admin.display(description="duration", ordering="duration_s")
+    def duration(self, obj):
+        if obj.duration_s is None:
+            return "—"
+        minutes, seconds = divmod(round(obj.duration_s), 60)
+        return f"{minutes}:{seconds:02d}"
+
+    @admin.display(description="listen")
+    def audio_player(self, obj):
+        if obj.pk is None or not obj.has_audio:
+            return "No audio yet."
+        return format_html(
+            '<audio controls preload="none" src="{}" data-track-id="{}"></audio>',
+            reverse("track_audio", args=[obj.pk]),
+            obj.pk,
+        )
+
+    @admin.display(description="its duplicates")
+    def duplicates_list(self, obj):
+        duplicates = obj.duplicates.all() if obj.pk else []
+        if not duplicates:
+            return "—"
+        return format_html_join(
+            ", ", '<a href="{}">{}</a>', ((reverse("admin:tracks_track_change", args=[d.pk]), d) for d in duplicates)
+        )
+
+    @admin.action(description="Hide selected tracks from recommendations")
+    def hide_tracks(self, request, queryset):
+        count = queryset.update(hidden=True)
+        self.message_user(request, f"Hid {count} track(s).", messages.SUCCESS)
+
+    @admin.action(description="Unhide selected tracks")
+    def unhide_tracks(self, request, queryset):
+        count = queryset.update(hidden=False)
+        self.message_user(request, f"Unhid {count} track(s).", messages.SUCCESS)
+
+    @admin.action(description="Mark selected tracks for re-embedding")
+    def mark_for_reembedding(self, request, queryset):
+        # Existing vectors stay until new ones replace them, so search keeps working meanwhile.
+        count = queryset.update(status=Track.Status.PENDING, error="")
+        self.message_user(
+            request, f"Marked {count} track(s) for re-embedding; the embedding job picks up pending tracks.",
+            messages.SUCCESS,
+        )

@@ -1,0 +1,99 @@
+from pathlib import Path
+
+from django.db import models
+from django.db.models import F, Q
+
+
+class TrackSource(models.TextChoices):
+    ITUNES = "itunes", "iTunes preview"
+    FOLDER = "folder", "Local folder"
+    UPLOAD = "upload", "Upload"
+
+
+class TrackStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # waiting to be decoded and embedded (again)
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Track(models.Model):
+    """One recording in the corpus, wherever its audio came from."""
+
+    Source = TrackSource
+    Status = TrackStatus
+
+    title = models.CharField(max_length=500)
+    artist = models.CharField(max_length=500, blank=True)
+    album = models.CharField(max_length=500, blank=True)
+    genre = models.CharField(max_length=200, blank=True)
+    year = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_s = models.FloatField("duration (s)", null=True, blank=True)
+
+    source = models.CharField(max_length=16, choices=Source.choices)
+    source_key = models.CharField(
+        max_length=1000,
+        help_text="Identity within the source: the iTunes trackId, the file's path, or the upload's checksum.",
+    )
+    preview_url = models.URLField(max_length=1000, blank=True)
+    audio_file = models.FileField(
+        upload_to="audio/", max_length=500, blank=True, help_text="Audio kept in the site's media storage."
+    )
+    audio_path = models.CharField(
+        max_length=1000, blank=True, help_text="Absolute path of an audio file left where it was found."
+    )
+    artwork_url = models.URLField(max_length=1000, blank=True)
+    content_sha256 = models.CharField("content SHA-256", max_length=64, blank=True, db_index=True)
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    error = models.TextField(blank=True, help_text="Why the track failed, in words a curator can act on.")
+    hidden = models.BooleanField(default=False, help_text="Hidden tracks are never recommended.")
+    duplicate_of = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="duplicates",
+        help_text="The canonical recording this one re-releases or remasters.",
+    )
+
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["artist", "title", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "source_key"], name="track_unique_source_key"),
+            models.CheckConstraint(condition=Q(source__in=TrackSource.values), name="track_source_known"),
+            models.CheckConstraint(condition=~Q(source_key=""), name="track_source_key_not_empty"),
+            models.CheckConstraint(condition=Q(status__in=TrackStatus.values), name="track_status_known"),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | ~Q(error=""), name="track_failure_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_s__isnull=True) | Q(duration_s__gte=0), name="track_duration_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(content_sha256="") | Q(content_sha256__regex=r"^[0-9a-f]{64}$"),
+                name="track_sha256_is_hex",
+            ),
+            models.CheckConstraint(
+                condition=Q(duplicate_of__isnull=True) | ~Q(duplicate_of=F("id")),
+                name="track_not_duplicate_of_itself",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.artist} – {self.title}" if self.artist else self.title
+
+    @property
+    def local_audio_path(self) -> Path | None:
+        """The audio file on this machine, if there is one."""
+        if self.audio_file:
+            return Path(self.audio_file.path)
+        if self.audio_path:
+            return Path(self.audio_path)
+        return None
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.audio_file or self.audio_path or self.preview_url)

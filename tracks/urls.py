@@ -1,0 +1,7 @@
+from django.urls import path
+
+from tracks import views
+
+urlpatterns = [
+    path("<int:pk>/audio/", views.track_audio, name="track_audio"),
+]
