@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
+import threading
 import warnings
 from pathlib import Path
 
 DATABASE_NAME = "wavelength"
 POSTGRES_USER = "postgres"
 
-_server = None  # the pgserver handle; kept alive for the life of the process
+_servers: dict = {}  # pgdata -> pgserver handle, kept for the life of the process
 
 
 class EmbeddedDatabaseError(RuntimeError):
@@ -28,7 +31,6 @@ class EmbeddedDatabaseError(RuntimeError):
 
 def database_settings(data_dir: Path) -> dict:
     """Start (or join) the server under ``data_dir/postgres`` and return Django's DATABASES entry."""
-    global _server
     pgdata = Path(data_dir).expanduser().resolve() / "postgres"
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     # platformdirs warns on every start when XDG_RUNTIME_DIR is unset (servers, CI); its fallback is fine.
@@ -41,15 +43,18 @@ def database_settings(data_dir: Path) -> dict:
             "or set DATABASE_URL to use a PostgreSQL server of your own."
         ) from exc
 
-    logging.getLogger("pgserver").setLevel(logging.WARNING)
-    if _server is None:
+    # pgserver logs its failures itself; ours below carry the same server log plus what to do about it.
+    logging.getLogger("pgserver").setLevel(logging.CRITICAL)
+    server = _servers.get(pgdata)
+    if server is None:
         _forget_dead_processes(pgserver.PostgresServer, pgdata)
         try:
-            _server = pgserver.get_server(pgdata, cleanup_mode="stop")
+            server = _servers[pgdata] = pgserver.get_server(pgdata, cleanup_mode="stop")
         except Exception as exc:  # pgserver raises bare RuntimeError/CalledProcessError/AssertionError
             raise EmbeddedDatabaseError(_explain_start_failure(exc, pgdata)) from exc
-    info = _server.get_postmaster_info()
-    _ensure_database(_server.get_uri("postgres"))
+        _exit_cleanly_on_sigterm()
+    info = server.get_postmaster_info()
+    _ensure_database(server.get_uri("postgres"))
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": DATABASE_NAME,
@@ -57,6 +62,19 @@ def database_settings(data_dir: Path) -> dict:
         "HOST": str(info.socket_dir),
         "PORT": str(info.port),
     }
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM into a normal exit, so that this process leaves the server's user list on its way out.
+
+    Python's default SIGTERM action ends the process without running atexit handlers, and a process that
+    never leaves the list keeps the server up. Programs that handle SIGTERM themselves (gunicorn, qcluster)
+    install their own handler later and are unaffected.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def _forget_dead_processes(server_class, pgdata: Path) -> None:
@@ -110,15 +128,20 @@ def _explain_start_failure(exc: Exception, pgdata: Path) -> str:
             f"PostgreSQL may not read or write {pgdata}. Make the directory writable for the user that runs "
             "the server, or point WAVELENGTH_DATA elsewhere."
         )
+    elif "configuration file" in text or "incompatible with server" in text or "PG_VERSION" in text:
+        advice = (
+            f"{pgdata} is incomplete or was made by another PostgreSQL version. Move it aside (or delete it, "
+            "if it holds nothing you need) and start again: a new, empty database is then created."
+        )
     elif "No space left" in text:
         advice = f"The disk holding {pgdata} is full. Free some space and try again."
     else:
         advice = (
-            "Read the server log above. To use another PostgreSQL (with the pgvector extension) instead, "
+            "Read the server log below. To use another PostgreSQL (with the pgvector extension) instead, "
             "set DATABASE_URL=postgres://user:password@host:5432/dbname."
         )
     return (
-        f"The embedded PostgreSQL server under {pgdata} could not start: {exc}\n"
+        f"The embedded PostgreSQL server under {pgdata} could not start.\n"
         f"{advice}\n{log_tail}".rstrip()
     )
 

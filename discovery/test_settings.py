@@ -19,3 +19,5 @@ MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="wavelength-test-media-"))
 # One test database per run, so that two test runs against the same server (two terminals, CI beside a
 # developer) never drop each other's database.
 DATABASES["default"]["TEST"] = {"NAME": f"test_wavelength_{os.getpid()}"}  # noqa: F405
+STATIC_ROOT = Path(tempfile.mkdtemp(prefix="wavelength-test-static-"))
+WHITENOISE_USE_FINDERS = True

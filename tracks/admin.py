@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
@@ -84,6 +85,7 @@ class TrackAdmin(admin.ModelAdmin):
     list_per_page = 100
     actions = ["hide_tracks", "unhide_tracks", "mark_for_reembedding"]
     raw_id_fields = ["duplicate_of"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["audio_player", "content_sha256", "status", "error", "created", "updated", "duplicates_list"]
     inlines = [TrackEmbeddingInline]
     fieldsets = [

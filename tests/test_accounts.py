@@ -1,0 +1,84 @@
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from tests.conftest import PASSWORD
+
+
+@pytest.mark.django_db
+class TestLoginRequired:
+    @pytest.mark.parametrize("url_name", ["home", "station_list"])
+    def test_pages_send_anonymous_visitors_to_log_in(self, client, url_name):
+        url = reverse(url_name)
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"] == f"{reverse('login')}?next={url}"
+
+    def test_track_audio_needs_a_signed_in_user(self, client):
+        response = client.get(reverse("track_audio", args=[1]))
+        assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+    @pytest.mark.parametrize("url_name", ["login", "signup"])
+    def test_log_in_and_sign_up_are_open(self, client, url_name):
+        assert client.get(reverse(url_name)).status_code == 200
+
+
+@pytest.mark.django_db
+class TestSignupLoginLogout:
+    def test_signing_up_creates_the_account_and_signs_in(self, client):
+        response = client.post(
+            reverse("signup"), {"username": "ada", "password1": PASSWORD, "password2": PASSWORD}
+        )
+        assert response.status_code == 302 and response["Location"] == reverse("home")
+        assert get_user_model().objects.filter(username="ada").exists()
+        home = client.get(reverse("home"))
+        assert home.status_code == 200 and home.context["user"].username == "ada"
+
+    def test_a_bad_sign_up_is_a_400_that_says_why(self, client):
+        response = client.post(reverse("signup"), {"username": "ada", "password1": PASSWORD, "password2": "other"})
+        assert response.status_code == 400
+        assert "The two password fields didn’t match." in response.content.decode()
+        assert not get_user_model().objects.filter(username="ada").exists()
+
+    def test_a_taken_username_is_refused(self, client, owner):
+        response = client.post(
+            reverse("signup"), {"username": owner.username, "password1": PASSWORD, "password2": PASSWORD}
+        )
+        assert response.status_code == 400
+        assert "A user with that username already exists." in response.content.decode()
+
+    def test_logging_in_and_out(self, client, owner):
+        response = client.post(reverse("login"), {"username": owner.username, "password": PASSWORD})
+        assert response.status_code == 302 and response["Location"] == reverse("home")
+        assert client.get(reverse("home")).status_code == 200
+
+        response = client.post(reverse("logout"))
+        assert response.status_code == 302 and response["Location"] == reverse("login")
+        assert client.get(reverse("home")).status_code == 302
+
+    def test_a_wrong_password_does_not_log_in(self, client, owner):
+        response = client.post(reverse("login"), {"username": owner.username, "password": "wrong"})
+        assert response.status_code == 200
+        assert "enter a correct username and password" in response.content.decode()
+        assert client.get(reverse("home")).status_code == 302
+
+
+@pytest.mark.django_db
+class TestHomePage:
+    def test_an_empty_catalogue_tells_staff_how_to_add_music(self, staff_client):
+        page = staff_client.get(reverse("home")).content.decode()
+        assert 'id="corpus-empty"' in page and "manage.py ingest_folder" in page
+
+    def test_an_empty_catalogue_tells_listeners_to_wait(self, owner_client):
+        page = owner_client.get(reverse("home")).content.decode()
+        assert "No music has been added yet" in page and "ingest_folder" not in page
+
+    def test_the_page_sends_the_csrf_token_with_every_htmx_request(self, owner_client):
+        response = owner_client.get(reverse("home"))
+        assert f'"X-CSRFToken": "{response.context["csrf_token"]}"' in response.content.decode()
+
+    def test_navigation_shows_admin_to_staff_only(self, client, owner, staff):
+        client.force_login(owner)
+        assert reverse("admin:index") not in client.get(reverse("home")).content.decode()
+        client.force_login(staff)
+        assert reverse("admin:index") in client.get(reverse("home")).content.decode()

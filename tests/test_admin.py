@@ -1,0 +1,127 @@
+import pytest
+from django.urls import reverse
+
+from embedding.models import EmbeddingModel, TrackEmbedding
+from tests.vectors import random_unit_vectors
+from tracks.models import Track
+
+
+@pytest.fixture
+def tracks(db):
+    canonical = Track.objects.create(
+        title="Elvish Theme", artist="Wesnoth", album="Music", source="folder", source_key="elvish.ogg",
+        audio_path="/music/elvish.ogg", status=Track.Status.READY,
+    )
+    remaster = Track.objects.create(
+        title="Elvish Theme (Remastered)", artist="Wesnoth", source="itunes", source_key="991",
+        preview_url="https://audio.example/991.m4a", duplicate_of=canonical,
+    )
+    broken = Track.objects.create(
+        title="Knolls", artist="Other", source="upload", source_key="c" * 64,
+        status=Track.Status.FAILED, error="The file is empty (0 bytes).",
+    )
+    return canonical, remaster, broken
+
+
+def changelist(client, **params):
+    response = client.get(reverse("admin:tracks_track_changelist"), params)
+    assert response.status_code == 200
+    return {track.pk for track in response.context["cl"].result_list}
+
+
+@pytest.mark.django_db
+class TestAdminAccess:
+    def test_anonymous_visitors_are_sent_to_log_in(self, client):
+        response = client.get(reverse("admin:tracks_track_changelist"))
+        assert response.status_code == 302 and "login" in response["Location"]
+
+    def test_a_listener_without_staff_status_cannot_enter(self, owner_client):
+        response = owner_client.get(reverse("admin:tracks_track_changelist"))
+        assert response.status_code == 302 and reverse("admin:login") in response["Location"]
+
+    def test_staff_can_curate_tracks(self, staff_client, tracks):
+        assert changelist(staff_client) == {t.pk for t in tracks}
+
+
+@pytest.mark.django_db
+class TestTrackCuration:
+    def test_search_covers_title_artist_and_album(self, staff_client, tracks):
+        canonical, remaster, broken = tracks
+        assert changelist(staff_client, q="remastered") == {remaster.pk}
+        assert changelist(staff_client, q="Other") == {broken.pk}
+        assert changelist(staff_client, q="Music") == {canonical.pk}
+
+    def test_filters_by_status_source_and_duplicate(self, staff_client, tracks):
+        canonical, remaster, broken = tracks
+        assert changelist(staff_client, status="failed") == {broken.pk}
+        assert changelist(staff_client, source="itunes") == {remaster.pk}
+        assert changelist(staff_client, duplicate="yes") == {remaster.pk}
+        assert changelist(staff_client, duplicate="no") == {canonical.pk, broken.pk}
+
+    def test_filters_by_embedding_model(self, staff_client, tracks):
+        canonical, remaster, broken = tracks
+        model = EmbeddingModel.objects.create(name="musicnn", dim=16)
+        TrackEmbedding.objects.create(track=canonical, model=model, vector=random_unit_vectors(1, 16)[0])
+        assert changelist(staff_client, embedded_by="musicnn") == {canonical.pk}
+        assert changelist(staff_client, embedded_by="missing:musicnn") == {remaster.pk, broken.pk}
+
+    def test_bulk_hide_and_unhide(self, staff_client, tracks):
+        canonical, remaster, _ = tracks
+        url = reverse("admin:tracks_track_changelist")
+        selected = [canonical.pk, remaster.pk]
+        staff_client.post(url, {"action": "hide_tracks", "_selected_action": selected})
+        assert set(Track.objects.filter(hidden=True).values_list("pk", flat=True)) == set(selected)
+        staff_client.post(url, {"action": "unhide_tracks", "_selected_action": [remaster.pk]})
+        assert set(Track.objects.filter(hidden=True).values_list("pk", flat=True)) == {canonical.pk}
+
+    def test_mark_for_re_embedding_resets_state_and_keeps_vectors(self, staff_client, tracks):
+        canonical, _, broken = tracks
+        model = EmbeddingModel.objects.create(name="musicnn", dim=16)
+        TrackEmbedding.objects.create(track=canonical, model=model, vector=random_unit_vectors(1, 16)[0])
+        staff_client.post(
+            reverse("admin:tracks_track_changelist"),
+            {"action": "mark_for_reembedding", "_selected_action": [canonical.pk, broken.pk]},
+        )
+        canonical.refresh_from_db()
+        broken.refresh_from_db()
+        assert (canonical.status, broken.status, broken.error) == ("pending", "pending", "")
+        assert canonical.embeddings.count() == 1
+
+    def test_the_change_page_plays_the_track_and_summarises_its_embeddings(self, staff_client, tracks):
+        canonical, _, _ = tracks
+        model = EmbeddingModel.objects.create(name="musicnn", dim=16)
+        TrackEmbedding.objects.create(
+            track=canonical, model=model, vector=random_unit_vectors(1, 16)[0], tags={"ambient": 0.61, "jazz": 0.02}
+        )
+        page = staff_client.get(reverse("admin:tracks_track_change", args=[canonical.pk])).content.decode()
+        assert f'<audio controls preload="none" src="{reverse("track_audio", args=[canonical.pk])}"' in page
+        assert "musicnn" in page and "ambient 0.61" in page
+        assert 'name="embeddings-0-vector"' not in page  # the summary is read-only
+
+    def test_the_change_page_of_a_track_without_audio_says_so(self, staff_client):
+        track = Track.objects.create(title="Silent entry", source="upload", source_key="d" * 64)
+        page = staff_client.get(reverse("admin:tracks_track_change", args=[track.pk])).content.decode()
+        assert "No audio yet." in page and "<audio" not in page
+
+    def test_titles_are_escaped_in_the_admin(self, staff_client):
+        track = Track.objects.create(title="<script>alert(1)</script>", source="upload", source_key="e" * 64)
+        page = staff_client.get(reverse("admin:tracks_track_changelist")).content.decode()
+        assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+        assert track.pk in {t.pk for t in Track.objects.all()}
+
+
+@pytest.mark.django_db
+class TestEmbeddingModelAdmin:
+    def test_make_default_action(self, staff_client):
+        EmbeddingModel.objects.create(name="musicnn", dim=200)
+        spectral = EmbeddingModel.objects.create(name="spectral", dim=64)
+        staff_client.post(
+            reverse("admin:embedding_embeddingmodel_changelist"),
+            {"action": "make_default", "_selected_action": [spectral.pk]},
+        )
+        assert EmbeddingModel.default() == spectral
+
+    def test_the_dimension_is_read_only_once_a_model_exists(self, staff_client):
+        model = EmbeddingModel.objects.create(name="musicnn", dim=200)
+        page = staff_client.get(reverse("admin:embedding_embeddingmodel_change", args=[model.pk])).content.decode()
+        assert 'name="dim"' not in page
