@@ -165,3 +165,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Ingest and embedding.
+ITUNES_BASE_URL = os.environ.get("ITUNES_BASE_URL", "https://itunes.apple.com")
+# Apple asks for about 20 calls a minute; previews count too, since they come from Apple's servers.
+ITUNES_REQUESTS_PER_MINUTE = float(os.environ.get("ITUNES_REQUESTS_PER_MINUTE", "20"))
+EMBED_BATCH_SIZE = int(os.environ.get("EMBED_BATCH_SIZE", "32"))
+EMBED_DEVICE = os.environ.get("EMBED_DEVICE", "auto")
+# Same recording: cosine of the two vectors at least this (per model; chosen on measurements, see
+# docs/benchmarks.md) and durations within max(seconds, fraction of the longer).
+DEDUP_MIN_COSINE = {"musicnn": 0.97, "spectral": 0.995}
+DEDUP_DURATION_TOLERANCE = (2.0, 0.02)

@@ -5,12 +5,15 @@ from django.views.decorators.http import require_http_methods
 
 from discovery.forms import SignupForm
 from discovery.services import corpus_summary
+from embedding.progress import embedding_progress
 
 
 @login_required
 def home(request):
-    stations = request.user.stations.all()[:10]
-    return render(request, "discovery/home.html", {"corpus": corpus_summary(), "stations": stations})
+    context = {"corpus": corpus_summary(), "stations": request.user.stations.all()[:10]}
+    if request.user.is_staff:
+        context["progress"] = embedding_progress()
+    return render(request, "discovery/home.html", context)
 
 
 @login_not_required

@@ -1,11 +1,16 @@
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import Exists, OuterRef
-from django.urls import reverse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from embedding.models import EmbeddingModel, TrackEmbedding
+from embedding.services import enqueue_embedding, mark_pending_and_enqueue
+from tracks.forms import AudioUploadForm
 from tracks.models import Track
+from tracks.services import ingest_upload
 
 
 class DuplicateFilter(admin.SimpleListFilter):
@@ -83,7 +88,7 @@ class TrackAdmin(admin.ModelAdmin):
     search_fields = ["title", "artist", "album"]
     list_select_related = ["duplicate_of"]
     list_per_page = 100
-    actions = ["hide_tracks", "unhide_tracks", "mark_for_reembedding"]
+    actions = ["hide_tracks", "unhide_tracks", "mark_for_reembedding", "retry_failed"]
     raw_id_fields = ["duplicate_of"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["audio_player", "content_sha256", "status", "error", "created", "updated", "duplicates_list"]
@@ -138,11 +143,47 @@ class TrackAdmin(admin.ModelAdmin):
         count = queryset.update(hidden=False)
         self.message_user(request, f"Unhid {count} track(s).", messages.SUCCESS)
 
-    @admin.action(description="Mark selected tracks for re-embedding")
+    @admin.action(description="Embed selected tracks again")
     def mark_for_reembedding(self, request, queryset):
         # Existing vectors stay until new ones replace them, so search keeps working meanwhile.
-        count = queryset.update(status=Track.Status.PENDING, error="")
-        self.message_user(
-            request, f"Marked {count} track(s) for re-embedding; the embedding job picks up pending tracks.",
-            messages.SUCCESS,
-        )
+        ids = list(queryset.values_list("pk", flat=True))
+        mark_pending_and_enqueue(ids)
+        self.message_user(request, f"Queued {len(ids)} track(s) to be embedded again.", messages.SUCCESS)
+
+    @admin.action(description="Retry the failed ones among the selected tracks")
+    def retry_failed(self, request, queryset):
+        ids = list(queryset.filter(status=Track.Status.FAILED).values_list("pk", flat=True))
+        mark_pending_and_enqueue(ids)
+        self.message_user(request, f"Queued {len(ids)} failed track(s) to be tried again.", messages.SUCCESS)
+
+    def get_urls(self):
+        upload = path("upload/", self.admin_site.admin_view(self.upload_view), name="tracks_track_upload")
+        return [upload, *super().get_urls()]
+
+    def upload_view(self, request):
+        """Curators add audio files here; they take the same path as a folder ingest, then get embedded."""
+        if not self.has_add_permission(request):
+            return redirect("admin:tracks_track_changelist")
+        form = AudioUploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            defaults = {k: v for k, v in form.cleaned_data.items() if k != "files" and v}
+            queued = []
+            for uploaded in form.cleaned_data["files"]:
+                track, outcome = ingest_upload(uploaded, fallbacks=defaults)
+                if outcome == "failed":
+                    self.message_user(request, f"{uploaded.name}: {track.error}", messages.ERROR)
+                elif outcome == "unchanged":
+                    self.message_user(request, f"{uploaded.name} is already in the catalogue.", messages.INFO)
+                else:
+                    queued.append(track.pk)
+            if queued:
+                enqueue_embedding(queued)
+                self.message_user(request, f"Added {len(queued)} track(s); they are queued for embedding.")
+            return redirect("admin:tracks_track_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "form": form,
+            "title": "Upload audio",
+        }
+        return TemplateResponse(request, "admin/tracks/track/upload.html", context, status=400 if form.errors else 200)

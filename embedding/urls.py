@@ -1,0 +1,7 @@
+from django.urls import path
+
+from embedding import views
+
+urlpatterns = [
+    path("progress/", views.progress, name="embedding_progress"),
+]
