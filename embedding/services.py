@@ -57,8 +57,9 @@ def register_model(embedder: AudioEmbedder) -> EmbeddingModel:
             "The %s weights changed since its vectors were made; run `manage.py embed --model %s --all` to "
             "bring them in line.", model.name, model.name,
         )
-    model.settings, model.weights_sha256 = embedder.settings, embedder.weights_sha256
-    model.save()
+    if (model.settings, model.weights_sha256) != (embedder.settings, embedder.weights_sha256):
+        model.settings, model.weights_sha256 = embedder.settings, embedder.weights_sha256
+        model.save()
     return model
 
 

@@ -24,6 +24,11 @@ def _index_expression(dim: int) -> str:
 def ensure_vector_index(model) -> None:
     """Create the model's HNSW cosine index if it is missing (idempotent)."""
     with connection.cursor() as cursor:
+        # Checked first rather than relying on IF NOT EXISTS: PostgreSQL refuses even a no-op CREATE INDEX on
+        # a table with pending deferred-constraint events, i.e. after vectors were written in this transaction.
+        cursor.execute("SELECT to_regclass(%s)", [model.index_name])
+        if cursor.fetchone()[0] is not None:
+            return
         cursor.execute(
             f"CREATE INDEX IF NOT EXISTS {model.index_name} ON embedding_trackembedding "
             f"USING hnsw ({_index_expression(model.dim)} vector_cosine_ops) "

@@ -1,7 +1,9 @@
+import numpy as np
 import pytest
 from django.urls import reverse
 
 from embedding.models import EmbeddingModel, TrackEmbedding
+from tests.audio_samples import write_clip
 from tests.vectors import random_unit_vectors
 from tracks.models import Track
 
@@ -74,18 +76,38 @@ class TestTrackCuration:
         staff_client.post(url, {"action": "unhide_tracks", "_selected_action": [remaster.pk]})
         assert set(Track.objects.filter(hidden=True).values_list("pk", flat=True)) == {canonical.pk}
 
-    def test_mark_for_re_embedding_resets_state_and_keeps_vectors(self, staff_client, tracks):
-        canonical, _, broken = tracks
-        model = EmbeddingModel.objects.create(name="musicnn", dim=16)
-        TrackEmbedding.objects.create(track=canonical, model=model, vector=random_unit_vectors(1, 16)[0])
+    def test_embed_again_runs_the_job_on_the_selected_tracks(self, staff_client, tmp_path):
+        playable = Track.objects.create(
+            title="Playable", source="folder", source_key="p", status=Track.Status.FAILED, error="old reason",
+            audio_path=str(write_clip(tmp_path / "p.flac", seconds=2.0, codec="flac")),
+        )
+        gone = Track.objects.create(title="Gone", source="folder", source_key="g", audio_path=str(tmp_path / "g.ogg"))
+        model = EmbeddingModel.objects.create(name="musicnn", dim=200)
+        old_vector = random_unit_vectors(1, 200)[0]
+        TrackEmbedding.objects.create(track=gone, model=model, vector=old_vector)
+
         staff_client.post(
             reverse("admin:tracks_track_changelist"),
-            {"action": "mark_for_reembedding", "_selected_action": [canonical.pk, broken.pk]},
+            {"action": "mark_for_reembedding", "_selected_action": [playable.pk, gone.pk]},
         )
-        canonical.refresh_from_db()
+        # Tests run queued tasks at once, so the job has already run.
+        playable.refresh_from_db()
+        gone.refresh_from_db()
+        assert (playable.status, playable.error) == ("ready", "")
+        assert gone.status == "failed" and "g.ogg" in gone.error
+        np.testing.assert_allclose(gone.embeddings.get().vector, old_vector, atol=1e-6)  # kept until replaced
+
+    def test_retry_failed_queues_only_the_failed_ones(self, staff_client, tracks, tmp_path):
+        canonical, _, broken = tracks
+        broken.audio_path = str(write_clip(tmp_path / "fixed.flac", seconds=2.0, codec="flac"))
+        broken.save()
+        staff_client.post(
+            reverse("admin:tracks_track_changelist"),
+            {"action": "retry_failed", "_selected_action": [canonical.pk, broken.pk]},
+        )
         broken.refresh_from_db()
-        assert (canonical.status, broken.status, broken.error) == ("pending", "pending", "")
-        assert canonical.embeddings.count() == 1
+        canonical.refresh_from_db()
+        assert broken.status == "ready" and canonical.status == "ready" and not canonical.embeddings.exists()
 
     def test_the_change_page_plays_the_track_and_summarises_its_embeddings(self, staff_client, tracks):
         canonical, _, _ = tracks

@@ -164,7 +164,7 @@ class TrackAdmin(admin.ModelAdmin):
         """Curators add audio files here; they take the same path as a folder ingest, then get embedded."""
         if not self.has_add_permission(request):
             return redirect("admin:tracks_track_changelist")
-        form = AudioUploadForm(request.POST or None, request.FILES or None)
+        form = AudioUploadForm(request.POST, request.FILES) if request.method == "POST" else AudioUploadForm()
         if request.method == "POST" and form.is_valid():
             defaults = {k: v for k, v in form.cleaned_data.items() if k != "files" and v}
             queued = []

@@ -12,6 +12,8 @@ class MultipleAudioFileField(forms.FileField):
 
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else [data]
+        if not files:
+            files = [None]  # lets FileField say "This field is required."
         return [super(MultipleAudioFileField, self).clean(item, initial) for item in files]
 
 
