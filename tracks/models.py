@@ -1,5 +1,7 @@
 from pathlib import Path
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import F, Q
 
@@ -59,8 +61,19 @@ class Track(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
+    # Kept by PostgreSQL itself. The 'simple' configuration neither stems nor drops stop words: names of songs
+    # and bands are not English prose ("The The", "Let It Be"), and it works for every language alike.
+    search_document = models.GeneratedField(
+        expression=SearchVector("title", weight="A", config="simple")
+        + SearchVector("artist", weight="A", config="simple")
+        + SearchVector("album", weight="B", config="simple"),
+        output_field=SearchVectorField(),
+        db_persist=True,
+    )
+
     class Meta:
         ordering = ["artist", "title", "id"]
+        indexes = [GinIndex(fields=["search_document"], name="track_search_document")]
         constraints = [
             models.UniqueConstraint(fields=["source", "source_key"], name="track_unique_source_key"),
             models.CheckConstraint(condition=Q(source__in=TrackSource.values), name="track_source_known"),
