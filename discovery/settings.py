@@ -8,6 +8,10 @@ import os
 import secrets
 from pathlib import Path
 
+# Ranking works on small matrices, where one BLAS thread per request is fastest; the default of one thread
+# per core makes concurrent requests fight over the cores. Must be set before NumPy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import dj_database_url
 
 from discovery.embedded_postgres import database_settings as embedded_database_settings
