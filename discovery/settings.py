@@ -181,3 +181,5 @@ EMBED_DEVICE = os.environ.get("EMBED_DEVICE", "auto")
 # docs/benchmarks.md) and durations within max(seconds, fraction of the longer).
 DEDUP_MIN_COSINE = {"musicnn": 0.97, "spectral": 0.995}
 DEDUP_DURATION_TOLERANCE = (2.0, 0.02)
+# Recommendations: at most this many tracks of one artist on a page.
+MAX_TRACKS_PER_ARTIST = int(os.environ.get("MAX_TRACKS_PER_ARTIST", "2"))

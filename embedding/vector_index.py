@@ -76,3 +76,35 @@ def nearest_neighbours(
         cursor.execute(f"SET LOCAL hnsw.ef_search = {max(int(ef_search), int(limit))}")
         cursor.execute(sql, [query, query, int(limit)])
         return [(track_id, float(distance)) for track_id, distance in cursor.fetchall()]
+
+
+def nearest_neighbours_many_sql(model) -> str:
+    """The batched form; parameters: an array of query vectors as text, the limit per query."""
+    return (
+        "SELECT q.i, n.track_id FROM unnest(%s::text[]) WITH ORDINALITY AS q(v, i) "
+        "CROSS JOIN LATERAL ("
+        "SELECT track_id FROM embedding_trackembedding "
+        f"WHERE model_id = {int(model.pk)} "
+        f"ORDER BY {_index_expression(model.dim)} <=> q.v::vector({int(model.dim)}) LIMIT %s"
+        ") n"
+    )
+
+
+def nearest_neighbours_many(
+    model, query_vectors, limit: int = 20, ef_search: int = DEFAULT_EF_SEARCH
+) -> list[list[int]]:
+    """For each row of `query_vectors`, the ids of its `limit` nearest tracks, nearest first.
+
+    One round trip: each query vector drives its own index scan through a LATERAL join.
+    """
+    queries = [_vector_literal(vector, model.dim) for vector in np.atleast_2d(query_vectors)]
+    if not queries:
+        return []
+    sql = nearest_neighbours_many_sql(model)
+    found: list[list[int]] = [[] for _ in queries]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {max(int(ef_search), int(limit))}")
+        cursor.execute(sql, [queries, int(limit)])
+        for ordinal, track_id in cursor.fetchall():
+            found[ordinal - 1].append(track_id)
+    return found

@@ -3,7 +3,12 @@ import pytest
 from django.db import connection, transaction
 
 from embedding.models import EmbeddingModel, TrackEmbedding
-from embedding.vector_index import nearest_neighbours, nearest_neighbours_sql
+from embedding.vector_index import (
+    nearest_neighbours,
+    nearest_neighbours_many,
+    nearest_neighbours_many_sql,
+    nearest_neighbours_sql,
+)
 from tests.vectors import make_tracks, random_unit_vectors
 
 DIM = 32
@@ -61,3 +66,21 @@ def test_a_query_with_nan_is_refused(corpus):
     model, _, _ = corpus
     with pytest.raises(ValueError, match="NaN"):
         nearest_neighbours(model, np.full(DIM, np.nan))
+
+
+def test_many_queries_in_one_round_trip_match_single_queries(corpus):
+    model, _, vectors = corpus
+    queries = vectors[:3]
+    many = nearest_neighbours_many(model, queries, limit=5)
+    single = [[track_id for track_id, _ in nearest_neighbours(model, q, limit=5)] for q in queries]
+    assert many == single
+
+
+def test_the_many_query_uses_the_index_for_each_query(corpus):
+    model, _, vectors = corpus
+    literal = "[" + ",".join(str(float(x)) for x in vectors[0]) + "]"
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + nearest_neighbours_many_sql(model), [[literal, literal], 5])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"Index Scan using {model.index_name}" in plan, plan
