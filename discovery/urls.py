@@ -8,6 +8,8 @@ admin.site.site_title = "Wavelength admin"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("search/seed/<int:pk>/", views.seed_chip, name="seed_chip"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("tracks/", include("tracks.urls")),

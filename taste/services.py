@@ -29,6 +29,14 @@ def seedable_tracks(model: EmbeddingModel | None = None):
     return Track.objects.filter(hidden=False, pk__in=embedded)
 
 
+def seedable_ids(track_ids=None) -> set[int]:
+    """Which of `track_ids` (or of all tracks) can seed a station right now."""
+    tracks = seedable_tracks()
+    if track_ids is not None:
+        tracks = tracks.filter(pk__in=list(track_ids))
+    return set(tracks.values_list("pk", flat=True))
+
+
 def parse_track_ids(values: list[str], *, field: str = "seed") -> list[int]:
     ids = []
     for value in values:

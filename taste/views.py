@@ -1,10 +1,168 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from discovery.search import recommendations
+from taste.models import Station, Thumb
+from taste.playlists import m3u, xspf
+from taste.services import (
+    StationError,
+    add_seed,
+    create_station,
+    parse_knob,
+    parse_track_ids,
+    remove_seed,
+    set_knobs,
+    set_thumb,
+)
+
+
+def _get_station_for_user(request, pk) -> Station:
+    """The station if it belongs to the signed-in user; anyone else gets a 404, never a hint it exists."""
+    return get_object_or_404(Station, pk=pk, owner=request.user)
+
+
+def _bad_request(request, message: str) -> HttpResponse:
+    html = render_to_string("taste/partials/error.html", {"message": message}, request=request)
+    return HttpResponseBadRequest(html)
+
+
+def _one_track_id(request) -> int:
+    ids = parse_track_ids(request.POST.getlist("track"), field="track")
+    if len(ids) != 1:
+        raise StationError("Say which one track this is about.")
+    return ids[0]
+
+
+def _live_context(request, station: Station) -> dict:
+    thumbs = station.thumbs.select_related("track").order_by("-updated")
+    return {
+        "station": station,
+        "recommendations": recommendations(station),
+        "seeds": station.ordered_seeds(),
+        "liked": [t.track for t in thumbs if t.value == Thumb.UP],
+        "disliked": [t.track for t in thumbs if t.value == Thumb.DOWN],
+    }
+
+
+def _live_partial(request, station: Station) -> HttpResponse:
+    return render(request, "taste/partials/station_live.html", _live_context(request, station))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def stations(request):
+    if request.method == "POST":
+        try:
+            station = create_station(
+                request.user, parse_track_ids(request.POST.getlist("seed")), request.POST.get("name", "")
+            )
+        except StationError as error:
+            return _bad_request(request, str(error))
+        return redirect("station_detail", pk=station.pk)
+    stations = request.user.stations.prefetch_related("seed_links__track")
+    return render(request, "taste/station_list.html", {"stations": stations})
 
 
 @login_required
 @require_safe
-def station_list(request):
-    stations = request.user.stations.prefetch_related("seed_links__track")
-    return render(request, "taste/station_list.html", {"stations": stations})
+def station_detail(request, pk):
+    station = _get_station_for_user(request, pk)
+    return render(request, "taste/station.html", _live_context(request, station))
+
+
+@login_required
+@require_POST
+def station_thumbs(request, pk):
+    station = _get_station_for_user(request, pk)
+    try:
+        set_thumb(station, _one_track_id(request), request.POST.get("value", ""))
+    except StationError as error:
+        return _bad_request(request, str(error))
+    if request.htmx:
+        return _live_partial(request, station)
+    return redirect("station_detail", pk=station.pk)
+
+
+@login_required
+@require_POST
+def station_seeds(request, pk):
+    station = _get_station_for_user(request, pk)
+    try:
+        track_id = _one_track_id(request)
+        if request.POST.get("action") == "remove":
+            remove_seed(station, track_id)
+        else:
+            add_seed(station, track_id)
+    except StationError as error:
+        return _bad_request(request, str(error))
+    if request.htmx:
+        return _live_partial(request, station)
+    return redirect("station_detail", pk=station.pk)
+
+
+@login_required
+@require_safe
+def station_results(request, pk):
+    station = _get_station_for_user(request, pk)
+    try:
+        breadth = parse_knob(request.GET.get("breadth"), "Breadth")
+        explore = parse_knob(request.GET.get("explore"), "Explore")
+    except StationError as error:
+        return _bad_request(request, str(error))
+    set_knobs(station, breadth, explore)
+    return _live_partial(request, station)
+
+
+@login_required
+@require_safe
+def station_results_json(request, pk):
+    station = _get_station_for_user(request, pk)
+    results = [
+        {
+            "track_id": rec.track.pk,
+            "title": rec.track.title,
+            "artist": rec.track.artist,
+            "score": round(float(rec.ranked.score), 6),
+            "similarity": round(float(rec.ranked.similarity), 6),
+            "why": rec.ranked.why,
+            "why_anchor_id": rec.ranked.why_anchor_id,
+        }
+        for rec in recommendations(station)
+    ]
+    return JsonResponse(
+        {"station": station.pk, "name": station.name, "breadth": station.breadth, "explore": station.explore,
+         "results": results}
+    )
+
+
+@login_required
+@require_safe
+def station_playlist(request, pk, fmt):
+    station = _get_station_for_user(request, pk)
+    tracks = [rec.track for rec in recommendations(station)]
+
+    def audio_url(track):
+        return track.preview_url or request.build_absolute_uri(reverse("track_audio", args=[track.pk]))
+
+    if fmt == "m3u":
+        body, content_type = m3u(tracks, audio_url), "audio/x-mpegurl; charset=utf-8"
+    else:
+        body, content_type = xspf(station.name, tracks, audio_url), "application/xspf+xml; charset=utf-8"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="wavelength-station-{station.pk}.{fmt}"'
+    return response
+
+
+@login_required
+@require_safe
+def liked_tracks(request):
+    thumbs = (
+        Thumb.objects.filter(user=request.user, value=Thumb.UP, station__owner=request.user)
+        .select_related("track", "station")
+        .order_by("-updated")
+    )
+    return render(request, "taste/liked.html", {"thumbs": thumbs})

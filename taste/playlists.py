@@ -1,0 +1,43 @@
+"""The current list of a station as a playlist file other players open."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from xml.sax.saxutils import escape
+
+from tracks.models import Track
+
+
+def _line(text: str) -> str:
+    # A line break inside a title would start a new entry in an M3U file.
+    return " ".join(text.split())
+
+
+def m3u(tracks: Iterable[Track], audio_url: Callable[[Track], str]) -> str:
+    lines = ["#EXTM3U"]
+    for track in tracks:
+        seconds = round(track.duration_s) if track.duration_s else -1
+        name = f"{track.artist} - {track.title}" if track.artist else track.title
+        lines += [f"#EXTINF:{seconds},{_line(name)}", audio_url(track)]
+    return "\n".join(lines) + "\n"
+
+
+def xspf(title: str, tracks: Iterable[Track], audio_url: Callable[[Track], str]) -> str:
+    entries = []
+    for track in tracks:
+        fields = [f"<location>{escape(audio_url(track))}</location>", f"<title>{escape(track.title)}</title>"]
+        if track.artist:
+            fields.append(f"<creator>{escape(track.artist)}</creator>")
+        if track.album:
+            fields.append(f"<album>{escape(track.album)}</album>")
+        if track.duration_s:
+            fields.append(f"<duration>{round(track.duration_s * 1000)}</duration>")
+        if track.artwork_url:
+            fields.append(f"<image>{escape(track.artwork_url)}</image>")
+        entries.append("    <track>" + "".join(fields) + "</track>")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<playlist version="1" xmlns="http://xspf.org/ns/0/">\n'
+        f"  <title>{escape(title)}</title>\n"
+        "  <trackList>\n" + "\n".join(entries) + ("\n" if entries else "") + "  </trackList>\n</playlist>\n"
+    )
