@@ -64,12 +64,20 @@ def make_variants(clip: Path) -> dict[str, Path]:
     return paths
 
 
+def _duration(path: Path) -> float:
+    with av.open(str(path)) as container:
+        return float(container.duration or 0) / av.time_base
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=os.environ.get("WAVELENGTH_BENCH_CORPUS"))
     parser.add_argument("--tracks", type=int, default=80)
     parser.add_argument("--model", default="musicnn")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument(
+        "--as-decoded", action="store_true", help="musicnn: keep each clip's decoded level (no level setting)"
+    )
     args = parser.parse_args()
     if args.corpus is None:
         print("bench_dedup: no corpus given (--corpus DIR or WAVELENGTH_BENCH_CORPUS); skipped.")
@@ -77,7 +85,8 @@ def main():
 
     from embedding.base import load_embedder
 
-    embedder = load_embedder(args.model, device=args.device)
+    options = {"input_level_dbfs": None} if args.as_decoded else {}
+    embedder = load_embedder(args.model, device=args.device, **options)
     clips = preview_clips(args.corpus, args.tracks)
     sources = corpus_tracks(args.corpus, args.tracks)
     files = [clip for clip in clips] + [p for clip in clips for p in make_variants(clip).values()]
@@ -90,21 +99,30 @@ def main():
     gram = originals @ originals.T
     pairs = list(itertools.combinations(range(len(clips)), 2))
     negatives = np.array([gram[i, j] for i, j in pairs])
+    # The product also asks for durations within max(2 s, 2%): the full lengths of the source tracks.
+    durations = [_duration(source) for source in sources]
+    tolerance_s, tolerance_fraction = 2.0, 0.02
+    close_length = np.array([
+        abs(durations[i] - durations[j]) <= max(tolerance_s, tolerance_fraction * max(durations[i], durations[j]))
+        for i, j in pairs
+    ])
 
     print(json.dumps({
-        "model": args.model, "clips": len(clips), "positives": int(positives.size), "negatives": len(pairs),
+        "model": args.model, "level": embedder.settings.get("input_level", "as decoded"), "clips": len(clips), "positives": int(positives.size), "negatives": len(pairs),
         "positive_cosine_min_by_variant": {v: float(positives[:, k].min()) for k, v in enumerate(VARIANTS)},
         "positive_cosine_median_by_variant": {v: float(np.median(positives[:, k])) for k, v in enumerate(VARIANTS)},
         "negative_cosine_max": float(negatives.max()),
         "negative_cosine_p999": float(np.quantile(negatives, 0.999)),
     }))
-    print("| threshold | precision | recall | false pairs |")
-    print("|---:|---:|---:|---:|")
+    print("| threshold | recall | precision (cosine alone) | false pairs | precision (with durations) | false pairs |")
+    print("|---:|---:|---:|---:|---:|---:|")
     for threshold in [0.90, 0.93, 0.95, 0.96, 0.97, 0.98, 0.985, 0.99, 0.995, 0.998]:
         tp = int((positives >= threshold).sum())
         fp = int((negatives >= threshold).sum())
+        fp_gated = int(((negatives >= threshold) & close_length).sum())
         precision = tp / (tp + fp) if tp + fp else 1.0
-        print(f"| {threshold} | {precision:.4f} | {tp / positives.size:.4f} | {fp} |")
+        gated = tp / (tp + fp_gated) if tp + fp_gated else 1.0
+        print(f"| {threshold} | {tp / positives.size:.4f} | {precision:.4f} | {fp} | {gated:.4f} | {fp_gated} |")
     closest = np.argsort(-negatives)[:5]
     print("closest distinct pairs:")
     for index in closest:

@@ -71,6 +71,15 @@ def l2_normalise(vectors: np.ndarray) -> np.ndarray:
     return vectors / norms
 
 
+def normalise_level(samples: np.ndarray, target_dbfs: float) -> np.ndarray:
+    """The clip scaled so that its RMS level is `target_dbfs` (silence is refused earlier, by the decoder)."""
+    samples = np.asarray(samples, dtype=np.float32)
+    rms = float(np.sqrt(np.mean(np.square(samples, dtype=np.float64))))
+    if rms == 0.0 or not np.isfinite(rms):
+        raise ValueError("Cannot set the level of a silent or non-finite clip.")
+    return samples * np.float32(10 ** (target_dbfs / 20) / rms)
+
+
 def sha256_of_files(paths: list[Path]) -> str:
     """One checksum over several files, in the given order (a checkpoint is often a set of files)."""
     digest = hashlib.sha256()

@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from embedding.base import EmbeddingBatch, ModelUnavailable, l2_normalise, sha256_of_files
+from embedding.base import EmbeddingBatch, ModelUnavailable, l2_normalise, normalise_level, sha256_of_files
 from embedding.tf_checkpoint import CheckpointError, TensorBundle
 
 SAMPLE_RATE = 16000
@@ -35,6 +35,12 @@ N_MELS = 96
 PATCH_FRAMES = 187  # 3 s of frames, the network's fixed input length
 PATCH_HOP = 187  # musicnn's default: patches side by side, the tail that does not fill one dropped
 MIN_SECONDS = 1.0
+# musicnn's log compression makes its output depend on the input level: the same recording 6 dB quieter
+# lands at cosine 0.87-0.95 from itself, as far as a different piece. Setting every clip to one level makes
+# the vectors level-invariant (a remaster or a quieter rip is the same music) and lifts dedup recall from
+# 0.75 to 0.99 at precision 1 (docs/benchmarks.md). -14 dBFS RMS is where commercial masters, the MSD
+# training material, sit.
+INPUT_LEVEL_DBFS = -14.0
 FLOAT16_MAX = 65504.0
 # Lossy decoders overshoot full scale by a few dB; integer PCM passed as floats peaks in the thousands.
 MAX_PEAK = 8.0
@@ -475,8 +481,16 @@ class MusicnnEmbedder:
     dim = 200
     sample_rate = SAMPLE_RATE
 
-    def __init__(self, network: nn.Module, weights_sha256: str, device: torch.device, batch_size: int):
+    def __init__(
+        self,
+        network: nn.Module,
+        weights_sha256: str,
+        device: torch.device,
+        batch_size: int,
+        input_level_dbfs: float | None = INPUT_LEVEL_DBFS,
+    ):
         self.network = network.to(device).eval()
+        self.input_level_dbfs = input_level_dbfs
         self.device = device
         self.batch_size = batch_size
         self.weights_sha256 = weights_sha256
@@ -494,6 +508,7 @@ class MusicnnEmbedder:
             "n_mels": N_MELS,
             "log": "log10(10000 * float16(mel) + 1)",
             "normalisation": "l2",
+            "input_level": "as decoded" if input_level_dbfs is None else f"RMS set to {input_level_dbfs:g} dBFS",
         }
 
     def embed(self, waveforms: list[np.ndarray]) -> EmbeddingBatch:
@@ -503,6 +518,8 @@ class MusicnnEmbedder:
         per_clip = []
         for i, waveform in enumerate(waveforms):
             try:
+                if self.input_level_dbfs is not None:
+                    waveform = normalise_level(waveform, self.input_level_dbfs)
                 per_clip.append(clip_patches(waveform))
             except ValueError as error:
                 raise ValueError(f"Clip {i + 1} of {len(waveforms)}: {error}") from error
@@ -535,6 +552,7 @@ def load_embedder(
     prune: bool = True,
     reference: bool = False,
     num_threads: int | None = None,
+    input_level_dbfs: float | None = INPUT_LEVEL_DBFS,
 ) -> MusicnnEmbedder:
     """MSD_musicnn as an AudioEmbedder.
 
@@ -544,6 +562,7 @@ def load_embedder(
     prune: skip the filters whose output is constant (see FastMusicnn); False computes every filter.
     reference: run the straight port instead of FastMusicnn (7-18x slower; for checking).
     num_threads: if given, sets torch's intra-op thread count, which is process-wide.
+    input_level_dbfs: each clip's RMS level is set to this before the log-mel; None keeps the decoded level.
     """
     if device == "auto":
         device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -557,4 +576,4 @@ def load_embedder(
         torch.set_num_threads(num_threads)
     model, sha256 = load_musicnn(checkpoint_dir)
     network = model if reference else FastMusicnn(model, prune=prune)
-    return MusicnnEmbedder(network, sha256, torch.device(device), batch_size)
+    return MusicnnEmbedder(network, sha256, torch.device(device), batch_size, input_level_dbfs)

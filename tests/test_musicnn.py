@@ -254,6 +254,16 @@ def test_vectors_are_unit_length_deterministic_and_independent_of_the_batch(embe
 
 
 @needs_checkpoint
+def test_the_same_music_six_decibels_quieter_embeds_to_the_same_vector(embedder):
+    clip = song(6.1, np.random.default_rng(6), 104, 210)
+    quieter = clip * np.float32(10 ** (-6 / 20))
+    levelled = embedder.embed([clip, quieter]).vectors
+    assert float(levelled[0] @ levelled[1]) > 0.9999
+    as_decoded = load_embedder(device="cpu", input_level_dbfs=None).embed([clip, quieter]).vectors
+    assert float(as_decoded[0] @ as_decoded[1]) < float(levelled[0] @ levelled[1]) - 0.005
+
+
+@needs_checkpoint
 def test_a_one_and_a_half_second_clip_embeds(embedder):
     clip = song(1.5, np.random.default_rng(5), 100, 220)
     batch = embedder.embed([clip])
