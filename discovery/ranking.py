@@ -56,6 +56,12 @@ MMR_LAMBDA_DROP_AT_FULL_EXPLORE = 0.5
 
 PAGE_SIZE = 20
 MAX_PER_ARTIST = 2
+# A slider knob at full weight moves a track by this much score per standard deviation of the slider's
+# prediction: about the relevance gap between the 1st and the 20th candidate of a typical page, so a
+# knob can reorder a page without replacing it with tracks that have nothing to do with the seeds.
+SLIDER_STEER_SCALE = 0.02
+# A slider is named in the why line when it moved the track by at least this much score.
+SLIDER_NOTE_MIN_SHIFT = 0.01
 # Tags both tracks share: those in the top five of each (the tags a listener would recognise the track by), at
 # most three shown so an explanation stays one line.
 SHARED_TAGS_TOP_N = 5
@@ -100,6 +106,17 @@ class RankingInput:
     max_per_artist: int | None = MAX_PER_ARTIST
     temperature: float = RELEVANCE_TEMPERATURE
     corpus_sample: np.ndarray | None = None
+    sliders: Sequence[SliderSteer] = ()
+
+
+@dataclass(frozen=True)
+class SliderSteer:
+    """A lit slider used as a knob: `weight` in [-1, 1] (more / less of it) and the slider's prediction for each
+    candidate, standardised over the catalogue (0 = typical, +1 = one standard deviation more of it)."""
+
+    label: str  # the slider's word, e.g. "dreamy"
+    weight: float
+    standardised_predictions: np.ndarray  # (n,), aligned with candidate_ids
 
 
 @dataclass(frozen=True)
@@ -123,6 +140,7 @@ class RankedTrack:
     shared_tags: tuple[str, ...]
     near_dislike: bool
     for_novelty: bool
+    slider_note: str = ""  # e.g. "more dreamy" when a slider knob moved the track
 
 
 def throughline_vector(seed_vectors) -> np.ndarray:
@@ -369,6 +387,7 @@ def why_text(
     *,
     near_dislike: bool = False,
     for_novelty: bool = False,
+    slider_note: str = "",
 ) -> str:
     """One line saying why a track is on the page, e.g. `like “Seed A” (0.91, top 1%) — both: guitar, rock`.
 
@@ -382,6 +401,8 @@ def why_text(
         text += " · new ground"
     if near_dislike:
         text += " · close to one you turned down"
+    if slider_note:
+        text += f" · {slider_note}"
     return text
 
 
@@ -400,6 +421,7 @@ def rank_candidates(request: RankingInput) -> list[RankedTrack]:
     ids = _ids(request.candidate_ids, "candidate_ids")
     vectors = unit_rows(request.candidate_vectors, "candidate_vectors", dim, allow_empty=True)
     _same_count(ids, vectors)
+    candidate_count = len(ids)
     artist_codes = _artist_codes(request.candidate_artists, len(ids))
     candidate_tags = _per_item(request.candidate_tags, len(ids), "candidate_tags", {})
     anchor_titles = _per_item(request.anchor_titles, len(anchors), "anchor_titles", "")
@@ -439,6 +461,9 @@ def rank_candidates(request: RankingInput) -> list[RankedTrack]:
     penalty = _penalty_from_similarities(disliked_cosines, DISLIKE_STRENGTH, DISLIKE_WIDTH)
     novelty_scores = _novelty_from_similarities(np.hstack([anchor_cosines, disliked_cosines, vectors @ shown.T]))
     scores = blend_scores(relevance, novelty_scores, penalty, explore)
+    slider_shifts, slider_labels = _slider_shifts(request.sliders, kept, candidate_count)
+    if slider_shifts is not None:
+        scores = scores + slider_shifts.sum(axis=0)
     picks = _greedy_mmr(vectors, scores, page_size, mmr_lambda(explore), artist_codes, cap, near_duplicate_cosine)
 
     relevance_rank, score_rank = _ranks(relevance), _ranks(scores)
@@ -459,13 +484,15 @@ def rank_candidates(request: RankingInput) -> list[RankedTrack]:
         cosine = float(explained_cosines[position])
         near_dislike = bool(penalty[index] >= DISLIKE_NOTE_MIN_PENALTY)
         novel = bool(for_novelty[index])
+        note = _slider_note(slider_shifts, slider_labels, index)
         results.append(
             RankedTrack(
                 track_id=int(ids[index]),
                 score=float(scores[index]),
                 similarity=float(similarities[position]),
                 why=why_text(
-                    anchor_titles[anchor_index], cosine, percentile, tags, near_dislike=near_dislike, for_novelty=novel
+                    anchor_titles[anchor_index], cosine, percentile, tags,
+                    near_dislike=near_dislike, for_novelty=novel, slider_note=note,
                 ),
                 why_anchor_id=int(anchors.track_ids[anchor_index]),
                 why_anchor_cosine=cosine,
@@ -473,9 +500,34 @@ def rank_candidates(request: RankingInput) -> list[RankedTrack]:
                 shared_tags=tags,
                 near_dislike=near_dislike,
                 for_novelty=novel,
+                slider_note=note,
             )
         )
     return results
+
+
+def _slider_shifts(sliders: Sequence[SliderSteer], kept: np.ndarray, count_before_filters: int):
+    """(s, n_kept) score shifts, one row per slider knob, and the knobs' labels; (None, []) without knobs."""
+    rows, labels = [], []
+    for steer in sliders:
+        weight = float(steer.weight)
+        if not np.isfinite(weight) or not -1.0 <= weight <= 1.0:
+            raise ValueError(f"The weight of slider “{steer.label}” must be between -1 and 1.")
+        values = np.asarray(steer.standardised_predictions, dtype=np.float64)
+        if values.shape != (count_before_filters,) or not np.all(np.isfinite(values)):
+            raise ValueError(f"Slider “{steer.label}” needs one finite prediction per candidate.")
+        if weight != 0.0:
+            rows.append(SLIDER_STEER_SCALE * weight * values[kept])
+            labels.append(("more " if weight > 0 else "less ") + steer.label)
+    return (np.vstack(rows), labels) if rows else (None, [])
+
+
+def _slider_note(shifts, labels, index: int) -> str:
+    """The knob that lifted this track most, if it lifted it noticeably."""
+    if shifts is None:
+        return ""
+    best = int(np.argmax(shifts[:, index]))
+    return labels[best] if shifts[best, index] >= SLIDER_NOTE_MIN_SHIFT else ""
 
 
 def bench_request(n: int = 500, m: int = 30, d: int = 200, seed: int = 0) -> RankingInput:

@@ -302,14 +302,23 @@ def _tempo(onset: np.ndarray, frame_rate: float) -> tuple[float, float]:
     if not np.isfinite(score[best]) or score[best] <= 0:
         return 0.0, 0.0
 
-    # A parabola through the peak and its neighbours places it between lags.
     lag = float(best)
     if 0 < best < len(autocorrelation) - 1:
-        left, centre, right = autocorrelation[best - 1 : best + 2]
-        curvature = left - 2 * centre + right
-        if curvature < 0:
-            lag += 0.5 * (left - right) / curvature
+        lag += parabolic_peak_offset(*autocorrelation[best - 1 : best + 2])
     return float(np.log2(60.0 * frame_rate / lag / TEMPO_PRIOR_BPM)), float(autocorrelation[best])
+
+
+def parabolic_peak_offset(left: float, centre: float, right: float) -> float:
+    """Where between its neighbours a sampled peak really lies, in samples from the centre, within ±0.5.
+
+    The tempo peak is chosen on the prior-weighted score, so the autocorrelation itself may still be rising
+    there: its parabola's vertex can then lie far beyond a neighbour, even at a lag of zero or below.
+    Between the neighbours is all the parabola may claim.
+    """
+    curvature = left - 2 * centre + right
+    if curvature >= 0:
+        return 0.0
+    return float(np.clip(0.5 * (left - right) / curvature, -0.5, 0.5))
 
 
 def standardise(features: dict[str, np.ndarray]) -> np.ndarray:

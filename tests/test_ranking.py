@@ -425,3 +425,44 @@ class TestExplanations:
         assert why_text("<b>", 0.8, 0.9, [], for_novelty=True, near_dislike=True) == (
             "like “<b>” (0.80, top 10%) · new ground · close to one you turned down"
         )
+
+
+class TestSliderKnobs:
+    def request_with_slider(self, weight):
+        from discovery.ranking import SliderSteer, bench_request
+
+        request = bench_request(n=200, m=10, d=32, seed=11)
+        # The slider's word: how far along one hidden direction a track lies.
+        direction = np.zeros(32)
+        direction[0] = 1.0
+        values = np.asarray(request.candidate_vectors) @ direction
+        steer = SliderSteer("dreamy", weight, (values - values.mean()) / values.std())
+        return replace(request, sliders=(steer,)), values, np.asarray(request.candidate_ids)
+
+    def mean_value_on_page(self, weight):
+        from discovery.ranking import rank_candidates
+
+        request, values, ids = self.request_with_slider(weight)
+        by_id = dict(zip(ids.tolist(), values.tolist()))
+        page = rank_candidates(request)
+        return np.mean([by_id[r.track_id] for r in page]), page
+
+    def test_more_of_a_slider_lifts_tracks_that_have_more_of_it(self):
+        more, _ = self.mean_value_on_page(1.0)
+        neutral, _ = self.mean_value_on_page(0.0)
+        less, _ = self.mean_value_on_page(-1.0)
+        assert more > neutral > less
+
+    def test_the_why_line_names_the_slider_that_moved_a_track(self):
+        _, page = self.mean_value_on_page(1.0)
+        assert any(r.why.endswith("· more dreamy") and r.slider_note == "more dreamy" for r in page)
+        _, neutral_page = self.mean_value_on_page(0.0)
+        assert not any("dreamy" in r.why for r in neutral_page)
+
+    @pytest.mark.parametrize("weight", [1.5, float("nan")])
+    def test_a_weight_outside_minus_one_to_one_is_refused(self, weight):
+        from discovery.ranking import rank_candidates
+
+        request, _, _ = self.request_with_slider(weight)
+        with pytest.raises(ValueError, match="between -1 and 1"):
+            rank_candidates(request)

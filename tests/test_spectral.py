@@ -128,3 +128,35 @@ def test_a_30_s_clip_embeds_in_well_under_a_second(model):
     embed(model, clip)
 
     assert time.perf_counter() - started < 0.5
+
+
+def test_the_tempo_is_finite_and_in_range_for_any_onset_curve():
+    from embedding.spectral import HOP, SAMPLE_RATE, TEMPO_RANGE_BPM, _tempo
+
+    rng = np.random.default_rng(0)
+    slowest, fastest = TEMPO_RANGE_BPM
+    frame_rate = SAMPLE_RATE / HOP
+    for trial in range(400):
+        frames = int(rng.integers(300, 1500))
+        period = rng.uniform(2, 60)
+        phase = np.arange(frames) % period
+        onset = np.abs(rng.normal(size=frames)) * rng.uniform(0, 1) + (phase < rng.uniform(0.5, 3)) * rng.uniform(0, 5)
+        octaves, clarity = _tempo(onset, frame_rate)
+        assert np.isfinite(octaves) and np.isfinite(clarity), trial
+        if clarity:
+            assert slowest * 0.9 <= 120 * 2**octaves <= fastest * 1.1, (trial, 120 * 2**octaves)
+
+
+@pytest.mark.parametrize(
+    "left, centre, right, expected",
+    [
+        (0.5, 1.0, 0.5, 0.0),  # symmetric: the sample is the peak
+        (0.8, 1.0, 0.4, -0.25),  # the higher neighbour pulls the peak towards it
+        (1.0, 1.0 + 1e-9, 1.0 + 2e-9 - 1e-12, 0.5),  # still rising: a vertex far away, clamped to the neighbour
+        (0.2, 0.1, 0.3, 0.0),  # a dip, not a peak
+    ],
+)
+def test_a_peak_is_placed_between_its_neighbours_and_never_beyond(left, centre, right, expected):
+    from embedding.spectral import parabolic_peak_offset
+
+    assert parabolic_peak_offset(left, centre, right) == pytest.approx(expected, abs=1e-6)
