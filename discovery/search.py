@@ -8,18 +8,17 @@ station knows from the database and turns it into arrays.
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from discovery.ranking import RankedTrack, RankingInput, rank_candidates, throughline_vector
+from discovery.ranking import RankedTrack, RankingInput, SliderSteer, rank_candidates, throughline_vector
 from embedding.models import EmbeddingModel, TrackEmbedding
+from embedding.samples import corpus_sample
 from embedding.vector_index import nearest_neighbours_many
 from taste.models import Station, Thumb
 from taste.profile import build_anchors
@@ -28,8 +27,6 @@ from tracks.models import Track
 SEARCH_LIMIT = 20
 THROUGHLINE_CANDIDATES = 200
 ANCHOR_CANDIDATES = 40
-CORPUS_SAMPLE_SIZE = 2000
-CORPUS_SAMPLE_TTL_S = 600
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
@@ -96,28 +93,18 @@ def station_state(station: Station, model: EmbeddingModel) -> StationState:
     return state
 
 
-_corpus_samples: dict[int, tuple[float, np.ndarray]] = {}
+def slider_steers(station: Station, model: EmbeddingModel, candidate_vectors: np.ndarray) -> list[SliderSteer]:
+    """The station's slider knobs that can steer now: lit, visible to the owner, learnt on this model."""
+    from taste.slider_services import LinearHead, visible_sliders
 
-
-def corpus_sample(model: EmbeddingModel) -> np.ndarray:
-    """About CORPUS_SAMPLE_SIZE random vectors of `model`, for "top 1%" figures; cached per process."""
-    cached = _corpus_samples.get(model.pk)
-    if cached and time.monotonic() - cached[0] < CORPUS_SAMPLE_TTL_S:
-        return cached[1]
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM embedding_trackembedding WHERE model_id = %s", [model.pk])
-        total = cursor.fetchone()[0]
-    percent = min(100.0, 100.0 * 1.2 * CORPUS_SAMPLE_SIZE / max(total, 1))
-    ids = TrackEmbedding.objects.raw(
-        f"SELECT id FROM embedding_trackembedding TABLESAMPLE BERNOULLI ({percent:.6f}) WHERE model_id = %s",
-        [model.pk],
-    )
-    sample_ids = [row.id for row in ids][:CORPUS_SAMPLE_SIZE]
-    rows = TrackEmbedding.objects.filter(pk__in=sample_ids).values_list("vector", flat=True)
-    vectors = [np.asarray(vector, dtype=np.float32) for vector in rows]
-    sample = np.stack(vectors) if vectors else np.zeros((0, model.dim), dtype=np.float32)
-    _corpus_samples[model.pk] = (time.monotonic(), sample)
-    return sample
+    weights = {int(pk): float(w) for pk, w in (station.slider_weights or {}).items() if float(w) != 0.0}
+    if not weights:
+        return []
+    sliders = visible_sliders(station.owner).filter(pk__in=weights, lit=True, embedding_model=model)
+    return [
+        SliderSteer(slider.name, weights[slider.pk], LinearHead.of(slider).standardised(candidate_vectors))
+        for slider in sliders.order_by("pk")
+    ]
 
 
 def recommendations(station: Station, page_size: int = 20) -> list[Recommendation]:
@@ -156,12 +143,13 @@ def recommendations(station: Station, page_size: int = 20) -> list[Recommendatio
     if not candidate_ids:
         return []
 
+    candidate_vectors = np.stack([embedded[pk][0] for pk in candidate_ids])
     anchor_titles = {t.pk: t.title for t in [*seeds, *likes]}
     judged = [t.pk for t in state.disliked if t.pk in state.vectors]
     ranked = rank_candidates(
         RankingInput(
             candidate_ids=candidate_ids,
-            candidate_vectors=np.stack([embedded[pk][0] for pk in candidate_ids]),
+            candidate_vectors=candidate_vectors,
             candidate_artists=[visible[pk].casefold() for pk in candidate_ids],
             candidate_tags=[embedded[pk][1] for pk in candidate_ids],
             anchors=anchors,
@@ -177,6 +165,7 @@ def recommendations(station: Station, page_size: int = 20) -> list[Recommendatio
             max_per_artist=settings.MAX_TRACKS_PER_ARTIST,
             near_duplicate_cosine=settings.DEDUP_MIN_COSINE.get(model.name, 0.99),
             corpus_sample=corpus_sample(model),
+            sliders=slider_steers(station, model, candidate_vectors),
         )
     )
     tracks = Track.objects.in_bulk([r.track_id for r in ranked])

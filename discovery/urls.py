@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("tracks/", include("tracks.urls")),
     path("stations/", include("taste.urls")),
+    path("sliders/", include("taste.slider_urls")),
     path("embedding/", include("embedding.urls")),
     path("admin/", admin.site.urls),
 ]

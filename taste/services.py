@@ -51,6 +51,13 @@ def parse_track_ids(values: list[str], *, field: str = "seed") -> list[int]:
     return ids
 
 
+def parse_one_track_id(values: list[str]) -> int:
+    ids = parse_track_ids(values, field="track")
+    if len(ids) != 1:
+        raise StationError("Say which one track this is about.")
+    return ids[0]
+
+
 def _checked_seeds(seed_ids: list[int]) -> list[Track]:
     if not seed_ids:
         raise StationError("Pick at least one song to start a station.")
@@ -142,8 +149,32 @@ def parse_knob(value, name: str) -> float | None:
     return number
 
 
-def set_knobs(station: Station, breadth: float | None, explore: float | None) -> None:
+def parse_slider_knobs(params, usable_slider_ids: set[int]) -> dict[int, float]:
+    """Slider knobs from a form: `slider-<id>` = a weight in [-1, 1], for lit sliders the listener may use."""
+    knobs = {}
+    for key, value in params.items():
+        if not key.startswith("slider-"):
+            continue
+        try:
+            slider_id = int(key.removeprefix("slider-"))
+            weight = float(value)
+        except ValueError:
+            raise StationError("A slider knob is a number between -1 and 1.") from None
+        if slider_id not in usable_slider_ids:
+            raise StationError(f"Slider {slider_id} cannot steer this station: it is not yours, public, or lit.")
+        if not math.isfinite(weight) or not -1.0 <= weight <= 1.0:
+            raise StationError("A slider knob is a number between -1 and 1.")
+        knobs[slider_id] = weight
+    return knobs
+
+
+def set_knobs(
+    station: Station, breadth: float | None, explore: float | None, slider_knobs: dict[int, float] | None = None
+) -> None:
     changes = {k: v for k, v in {"breadth": breadth, "explore": explore}.items() if v is not None}
+    if slider_knobs:
+        weights = {**station.slider_weights, **{str(pk): w for pk, w in slider_knobs.items()}}
+        changes["slider_weights"] = {pk: w for pk, w in weights.items() if w != 0.0}
     if changes:
         for name, value in changes.items():
             setattr(station, name, value)

@@ -8,11 +8,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from discovery.search import recommendations
 from taste.models import Station, Thumb
 from taste.playlists import m3u, xspf
+from taste.slider_services import visible_sliders
 from taste.services import (
     StationError,
     add_seed,
     create_station,
     parse_knob,
+    parse_one_track_id,
+    parse_slider_knobs,
     parse_track_ids,
     remove_seed,
     set_knobs,
@@ -28,13 +31,6 @@ def _get_station_for_user(request, pk) -> Station:
 def _bad_request(request, message: str) -> HttpResponse:
     html = render_to_string("taste/partials/error.html", {"message": message}, request=request)
     return HttpResponseBadRequest(html)
-
-
-def _one_track_id(request) -> int:
-    ids = parse_track_ids(request.POST.getlist("track"), field="track")
-    if len(ids) != 1:
-        raise StationError("Say which one track this is about.")
-    return ids[0]
 
 
 def _live_context(request, station: Station) -> dict:
@@ -71,7 +67,9 @@ def stations(request):
 @require_safe
 def station_detail(request, pk):
     station = _get_station_for_user(request, pk)
-    return render(request, "taste/station.html", _live_context(request, station))
+    lit = visible_sliders(request.user).filter(lit=True).order_by("name")
+    knobs = [(slider, station.slider_weights.get(str(slider.pk), 0.0)) for slider in lit]
+    return render(request, "taste/station.html", {**_live_context(request, station), "slider_knobs": knobs})
 
 
 @login_required
@@ -79,7 +77,7 @@ def station_detail(request, pk):
 def station_thumbs(request, pk):
     station = _get_station_for_user(request, pk)
     try:
-        set_thumb(station, _one_track_id(request), request.POST.get("value", ""))
+        set_thumb(station, parse_one_track_id(request.POST.getlist("track")), request.POST.get("value", ""))
     except StationError as error:
         return _bad_request(request, str(error))
     if request.htmx:
@@ -92,7 +90,7 @@ def station_thumbs(request, pk):
 def station_seeds(request, pk):
     station = _get_station_for_user(request, pk)
     try:
-        track_id = _one_track_id(request)
+        track_id = parse_one_track_id(request.POST.getlist("track"))
         if request.POST.get("action") == "remove":
             remove_seed(station, track_id)
         else:
@@ -111,9 +109,11 @@ def station_results(request, pk):
     try:
         breadth = parse_knob(request.GET.get("breadth"), "Breadth")
         explore = parse_knob(request.GET.get("explore"), "Explore")
+        usable = set(visible_sliders(request.user).filter(lit=True).values_list("pk", flat=True))
+        slider_knobs = parse_slider_knobs(request.GET, usable)
     except StationError as error:
         return _bad_request(request, str(error))
-    set_knobs(station, breadth, explore)
+    set_knobs(station, breadth, explore, slider_knobs)
     return _live_partial(request, station)
 
 

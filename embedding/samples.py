@@ -1,0 +1,53 @@
+"""Random samples of a model's vectors, for figures relative to the whole catalogue.
+
+"Top 1%" in a why line, the spread of a slider's predictions and the pool a slider's "rate more" queue
+draws from all need the catalogue's distribution, not all of it: about two thousand random vectors do.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from django.db import connection
+
+from embedding.models import EmbeddingModel, TrackEmbedding
+
+CORPUS_SAMPLE_SIZE = 2000
+CORPUS_SAMPLE_TTL_S = 600
+
+_corpus_samples: dict[int, tuple[float, np.ndarray, np.ndarray]] = {}
+
+
+def corpus_sample_with_ids(model: EmbeddingModel) -> tuple[np.ndarray, np.ndarray]:
+    """About CORPUS_SAMPLE_SIZE random (track ids, vectors) of `model`; cached per process for a while.
+
+    The same rows come back until the catalogue changes (a seeded sample), so pages are stable.
+    """
+    cached = _corpus_samples.get(model.pk)
+    if cached and time.monotonic() - cached[0] < CORPUS_SAMPLE_TTL_S:
+        return cached[1], cached[2]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM embedding_trackembedding WHERE model_id = %s", [model.pk])
+        total = cursor.fetchone()[0]
+        # A Bernoulli sample reads each row once; ORDER BY random() would sort the whole table.
+        percent = min(100.0, 100.0 * 1.2 * CORPUS_SAMPLE_SIZE / max(total, 1))
+        cursor.execute(
+            f"SELECT id FROM embedding_trackembedding TABLESAMPLE BERNOULLI ({percent:.6f}) "
+            "REPEATABLE (42) WHERE model_id = %s LIMIT %s",
+            [model.pk, CORPUS_SAMPLE_SIZE],
+        )
+        sample_ids = [row[0] for row in cursor.fetchall()]
+    rows = TrackEmbedding.objects.filter(pk__in=sample_ids).order_by("track_id").values_list("track_id", "vector")
+    ids = np.array([track_id for track_id, _ in rows], dtype=np.int64)
+    vectors = np.array([np.asarray(vector, dtype=np.float32) for _, vector in rows], dtype=np.float32)
+    if not len(ids):
+        vectors = np.zeros((0, model.dim), dtype=np.float32)
+    _corpus_samples[model.pk] = (time.monotonic(), ids, vectors)
+    return ids, vectors
+
+
+def corpus_sample(model: EmbeddingModel) -> np.ndarray:
+    return corpus_sample_with_ids(model)[1]
+
+
