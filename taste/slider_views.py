@@ -129,12 +129,14 @@ def slider_ranking(request, pk):
 def slider_json(request, pk):
     slider = _get_slider_for_user(request, pk)
     fit = slider.fit or {}
+    shuffled = fit.get("shuffled_skill")
     return JsonResponse(
         {
             "ratings": fit.get("ratings", 0),
             "lit": slider.lit,
-            "loo_skill": float(fit.get("skill", 0.0)),
-            "shuffled_skill": float(fit.get("shuffled_skill", 0.0)),
+            "loo_skill": float(fit.get("skill") or 0.0),
+            # null while it was not worth measuring: too few ratings, or a skill below the gate anyway.
+            "shuffled_skill": None if shuffled is None else float(shuffled),
         }
     )
 
