@@ -48,6 +48,13 @@ def _live_partial(request, station: Station) -> HttpResponse:
     return render(request, "taste/partials/station_live.html", _live_context(request, station))
 
 
+def _after_change(request, station: Station) -> HttpResponse:
+    """HTMX gets the re-ranked fragment in place; a plain form goes back to the station page."""
+    if request.htmx:
+        return _live_partial(request, station)
+    return redirect("station_detail", pk=station.pk)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def stations(request):
@@ -80,9 +87,7 @@ def station_thumbs(request, pk):
         set_thumb(station, parse_one_track_id(request.POST.getlist("track")), request.POST.get("value", ""))
     except StationError as error:
         return _bad_request(request, str(error))
-    if request.htmx:
-        return _live_partial(request, station)
-    return redirect("station_detail", pk=station.pk)
+    return _after_change(request, station)
 
 
 @login_required
@@ -97,9 +102,7 @@ def station_seeds(request, pk):
             add_seed(station, track_id)
     except StationError as error:
         return _bad_request(request, str(error))
-    if request.htmx:
-        return _live_partial(request, station)
-    return redirect("station_detail", pk=station.pk)
+    return _after_change(request, station)
 
 
 @login_required

@@ -25,9 +25,6 @@ from embedding.musicnn import (
     mel_filterbank,
 )
 
-needs_checkpoint = pytest.mark.skipif(
-    importlib.util.find_spec("musicnn") is None, reason="needs `pip install --no-deps musicnn==0.1.0`"
-)
 
 
 def _tone(freq, seconds, rolloff, decay, rng):
@@ -190,7 +187,6 @@ def test_integer_scaled_audio_is_refused_with_a_reason():
         clip_patches(np.full(2 * SAMPLE_RATE, 12000.0, dtype=np.float32))
 
 
-@needs_checkpoint
 def test_batch_norm_inputs_match_the_statistics_the_checkpoint_learned(reference_model, reference_run):
     _, _, bn_inputs = reference_run
     norms = [b.bn for b in [*reference_model.timbral, *reference_model.temporal, *reference_model.midend]]
@@ -201,7 +197,6 @@ def test_batch_norm_inputs_match_the_statistics_the_checkpoint_learned(reference
         assert correlation >= 0.9, f"batch_normalization_{i}: correlation {correlation:.3f}"
 
 
-@needs_checkpoint
 def test_max_and_mean_pools_are_interleaved_as_tensorflow_flattened_them(reference_model, reference_run):
     _, _, bn_inputs = reference_run
     learned = reference_model.pool_bn.moving_mean.numpy()
@@ -210,7 +205,6 @@ def test_max_and_mean_pools_are_interleaved_as_tensorflow_flattened_them(referen
     assert np.corrcoef(ours, learned)[0, 1] > np.corrcoef(side_by_side, learned)[0, 1] + 0.2
 
 
-@needs_checkpoint
 @pytest.mark.parametrize("prune", [False, True])
 def test_the_fast_network_computes_the_reference_function(reference_model, song_patches, reference_run, prune):
     penultimate, logits, _ = reference_run
@@ -221,14 +215,12 @@ def test_the_fast_network_computes_the_reference_function(reference_model, song_
     torch.testing.assert_close(fast_logits, logits, rtol=0, atol=1e-5)
 
 
-@needs_checkpoint
 def test_pruning_keeps_only_the_filters_that_depend_on_the_input(reference_model):
     kept = [len(block.channels) for block in FastMusicnn(reference_model, prune=True).front]
     assert kept == [23, 14, 3, 7, 17]
     assert [len(block.channels) for block in FastMusicnn(reference_model, prune=False).front] == [204, 204, 51, 51, 51]
 
 
-@needs_checkpoint
 def test_a_drum_machine_loop_is_tagged_electronic_and_dance_not_jazz_or_folk(embedder):
     loop = drum_machine(9.5, np.random.default_rng(3))
     tags = embedder.embed([loop]).tags[0]
@@ -238,7 +230,6 @@ def test_a_drum_machine_loop_is_tagged_electronic_and_dance_not_jazz_or_folk(emb
         assert tags[genre] > 10 * max(tags["jazz"], tags["folk"]), tags
 
 
-@needs_checkpoint
 def test_vectors_are_unit_length_deterministic_and_independent_of_the_batch(embedder):
     rng = np.random.default_rng(4)
     clips = [song(7.0, rng, 110, 200), drum_machine(3.5, rng), song(1.5, rng, 90, 250)]
@@ -253,7 +244,6 @@ def test_vectors_are_unit_length_deterministic_and_independent_of_the_batch(embe
     assert np.abs(first.vectors[0] - first.vectors[1]).max() > 0.05  # different music, different vectors
 
 
-@needs_checkpoint
 def test_the_same_music_six_decibels_quieter_embeds_to_the_same_vector(embedder):
     clip = song(6.1, np.random.default_rng(6), 104, 210)
     quieter = clip * np.float32(10 ** (-6 / 20))
@@ -263,7 +253,6 @@ def test_the_same_music_six_decibels_quieter_embeds_to_the_same_vector(embedder)
     assert float(as_decoded[0] @ as_decoded[1]) < float(levelled[0] @ levelled[1]) - 0.005
 
 
-@needs_checkpoint
 def test_a_one_and_a_half_second_clip_embeds(embedder):
     clip = song(1.5, np.random.default_rng(5), 100, 220)
     batch = embedder.embed([clip])
@@ -272,7 +261,6 @@ def test_a_one_and_a_half_second_clip_embeds(embedder):
     assert sum(batch.tags[0].values()) > 0
 
 
-@needs_checkpoint
 def test_the_embedder_describes_itself(embedder):
     assert (embedder.name, embedder.dim, embedder.sample_rate) == ("musicnn", 200, 16000)
     assert embedder.settings["checkpoint"] == "MSD_musicnn"
@@ -290,7 +278,6 @@ def test_a_missing_checkpoint_directory_says_what_to_install(tmp_path):
     assert "pip install --no-deps musicnn==0.1.0" in message
 
 
-@needs_checkpoint
 def test_a_damaged_checkpoint_is_unavailable_not_loaded(tmp_path):
     package = Path(next(iter(importlib.util.find_spec("musicnn").submodule_search_locations)))
     for suffix in (".index", ".data-00000-of-00001"):

@@ -23,9 +23,6 @@ from embedding.tf_checkpoint import (
     mask_crc,
 )
 
-needs_musicnn = pytest.mark.skipif(
-    importlib.util.find_spec("musicnn") is None, reason="needs `pip install --no-deps musicnn==0.1.0`"
-)
 
 DTYPE_CODES = {np.dtype("float32"): 1, np.dtype("float64"): 2, np.dtype("int32"): 3, np.dtype("float16"): 19}
 
@@ -194,7 +191,6 @@ def _musicnn_prefix() -> str:
     return f"{package / 'MSD_musicnn'}/"
 
 
-@needs_musicnn
 def test_the_musicnn_checkpoint_verifies_and_tiles_its_data_file():
     bundle = TensorBundle(_musicnn_prefix())
     tensors = bundle.read_all()  # raises on any CRC mismatch
@@ -209,7 +205,6 @@ def test_the_musicnn_checkpoint_verifies_and_tiles_its_data_file():
     assert model_values == 792_079
 
 
-@needs_musicnn
 def test_a_copy_of_the_musicnn_checkpoint_with_one_flipped_byte_fails(tmp_path):
     source = _musicnn_prefix()
     for suffix in (".index", ".data-00000-of-00001"):
