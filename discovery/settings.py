@@ -178,8 +178,9 @@ ITUNES_REQUESTS_PER_MINUTE = float(os.environ.get("ITUNES_REQUESTS_PER_MINUTE", 
 EMBED_BATCH_SIZE = int(os.environ.get("EMBED_BATCH_SIZE", "32"))
 EMBED_DEVICE = os.environ.get("EMBED_DEVICE", "auto")
 # Same recording: cosine of the two vectors at least this (per model; chosen on measurements, see
-# docs/benchmarks.md) and durations within max(seconds, fraction of the longer).
-DEDUP_MIN_COSINE = {"musicnn": 0.97, "spectral": 0.995}
+# docs/benchmarks.md) and durations within max(seconds, fraction of the longer). A model without a measured
+# threshold (musicfm) links re-releases by title and artist only.
+DEDUP_MIN_COSINE = {"musicnn": 0.97, "spectral": 0.95}
 DEDUP_DURATION_TOLERANCE = (2.0, 0.02)
 # Recommendations: at most this many tracks of one artist on a page.
 MAX_TRACKS_PER_ARTIST = int(os.environ.get("MAX_TRACKS_PER_ARTIST", "2"))
