@@ -107,6 +107,13 @@ def slider_ratings(request, pk):
 
 @login_required
 @require_safe
+def slider_status(request, pk):
+    slider = _get_slider_for_user(request, pk)
+    return render(request, "taste/partials/slider_status.html", _status_context(slider, request.user))
+
+
+@login_required
+@require_safe
 def slider_queue(request, pk):
     slider = _get_slider_for_user(request, pk)
     return render(request, "taste/partials/slider_queue.html", {"slider": slider, "queue": rate_more(slider, request.user)})

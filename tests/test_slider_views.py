@@ -5,7 +5,7 @@ from django.urls import reverse
 from embedding.models import TrackEmbedding
 from taste.models import Slider, SliderRating
 from taste.services import create_station
-from taste.slider_services import create_slider, rate
+from taste.slider_services import create_slider, evaluate, rate
 from tests.catalogue import make_catalogue
 
 
@@ -36,6 +36,7 @@ def light_up(slider, user, catalogue, count=24):
     rated = tracks[::2][:count]
     for track in rated:
         rate(slider, user, track.pk, ratings[track.pk])
+    evaluate(slider.pk)  # what the worker does once the ratings are committed
     slider.refresh_from_db()
     return direction, vectors, {t.pk for t in rated}
 
@@ -76,6 +77,20 @@ class TestRatingAndGate:
         assert "1</strong> rating so far" in page
         assert SliderRating.objects.get().value == 5
 
+    def test_a_rating_queues_the_gate_and_the_status_polls_until_it_ran(
+        self, owner_client, slider, catalogue, django_capture_on_commit_callbacks
+    ):
+        track = catalogue[1][0][0]
+        with django_capture_on_commit_callbacks() as callbacks:
+            page = owner_client.post(
+                reverse("slider_ratings", args=[slider.pk]), {"track": track.pk, "value": "5"}
+            ).content.decode()
+        assert len(callbacks) == 1
+        assert 'hx-trigger="every 2s"' in page and "Checking what the latest ratings taught it" in page
+        callbacks[0]()  # the worker's turn (tests run queued tasks at once)
+        status = owner_client.get(reverse("slider_status", args=[slider.pk])).content.decode()
+        assert "hx-trigger" not in status and "Checking" not in status
+
     def test_rating_again_changes_the_rating(self, owner_client, slider, catalogue):
         track = catalogue[1][0][0]
         for value in ("5", "2"):
@@ -102,6 +117,7 @@ class TestRatingAndGate:
         rng = np.random.default_rng(5)
         for track in [t for cluster in clusters for t in cluster][::2][:24]:
             rate(slider, owner, track.pk, int(rng.integers(1, 6)))
+        evaluate(slider.pk)
         slider.refresh_from_db()
         assert not slider.lit and slider.fit["ratings"] == 24
 
