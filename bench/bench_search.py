@@ -1,0 +1,689 @@
+"""Vector search at catalogue scale: HNSW build, throughline latency, recall@20, and thumb → re-ranked partial.
+
+    WAVELENGTH_DATA=~/wavelength-bench .venv/bin/python bench/bench_search.py [--tracks 16000 1000000]
+        [--queries 200] [--recall-queries 100] [--thumbs 100] [--skip-load]
+
+For each --tracks N it loads N synthetic tracks, each with a random unit vector of the default model's
+dimension, into the database the settings point at, so it needs a database of its own: it runs only when
+WAVELENGTH_DATA or DATABASE_URL is set, and refuses a database holding tracks it did not make. Per N it prints
+JSON lines, then a markdown table of the headline figures (with the growth from the smallest N to the largest):
+
+  load         seconds to COPY the tracks and their vectors in (skipped with --skip-load)
+  build        seconds to build the model's HNSW index as ensure_vector_index creates it, under the
+               maintenance_work_mem and parallel maintenance workers given (both are reported)
+  throughline  latency of nearest_neighbours(limit=THROUGHLINE_CANDIDATES) at DEFAULT_EF_SEARCH, after a warm-up
+  recall       recall@20 of nearest_neighbours(limit=20) against exact search (NumPy, float32) at pgvector's
+               default ef_search, at ours, and at the smallest ef_search that reaches --target-recall
+  thumb        round trip of POST /stations/<id>/thumbs/ with HX-Request, measured by the client on 127.0.0.1
+               against one gunicorn worker, for a station of 10 seeds and 20 likes; recommendations() and its
+               two index queries timed in this process, to show where the time goes
+
+Queries are, by default, the normalised centroid of 2–3 random corpus vectors plus noise (a random direction at
+--noise of the centroid's length), like a station's throughline; --query-kind random uses random unit vectors.
+Random unit vectors in 200 dimensions are nearly equidistant from one another, which makes them about the
+hardest case there is for HNSW: real embeddings cluster by genre and sound and should get far higher recall at
+the same ef_search, so measure recall on real vectors before choosing ef_search from these figures. Latency and
+build time depend much less on how the vectors are spread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.cookiejar
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SOURCE_KEY_PREFIX = "bench-search/"
+# Vectors are generated in chunks with a seed each, so track i gets the same vector whatever N is and a loaded
+# corpus can be regenerated for exact search without reading it back.
+CHUNK = 65_536
+RECALL_K = 20
+PGVECTOR_DEFAULT_EF_SEARCH = 40
+MAX_EF_SEARCH = 1000  # pgvector refuses a larger hnsw.ef_search
+SEEDS, LIKES, TOGGLED = 10, 20, 10
+BENCH_USER = "bench-search"
+MEMORY_SETTING = re.compile(r"^\d+\s*(kB|MB|GB)$")
+
+
+def percentiles(seconds: list[float]) -> dict:
+    ms = 1000 * np.asarray(seconds)
+    return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)), "n": len(ms)}
+
+
+def unit_rows(array: np.ndarray) -> np.ndarray:
+    return (array / np.linalg.norm(array, axis=-1, keepdims=True)).astype(np.float32)
+
+
+def corpus_vectors(count: int, dim: int, seed: int) -> np.ndarray:
+    vectors = np.empty((count, dim), dtype=np.float32)
+    for first in range(0, count, CHUNK):
+        rng = np.random.default_rng([seed, first // CHUNK])
+        rows = min(CHUNK, count - first)
+        vectors[first : first + rows] = unit_rows(rng.standard_normal((CHUNK, dim), dtype=np.float32))[:rows]
+    return vectors
+
+
+def make_queries(kind: str, count: int, corpus: np.ndarray, rng: np.random.Generator, noise: float) -> np.ndarray:
+    directions = unit_rows(rng.standard_normal((count, corpus.shape[1])))
+    if kind == "random":
+        return directions
+    queries = []
+    for direction in directions:
+        picks = rng.choice(len(corpus), size=int(rng.integers(2, 4)), replace=False)
+        centroid = unit_rows(corpus[picks].sum(axis=0))
+        queries.append(unit_rows(centroid + noise * direction))
+    return np.stack(queries)
+
+
+def exact_top_k(corpus: np.ndarray, queries: np.ndarray, k: int, chunk: int = 131_072) -> np.ndarray:
+    """Row indices of each query's k most similar corpus rows, most similar first (unit rows: dot = cosine)."""
+    best_scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+    best_rows = np.zeros((len(queries), k), dtype=np.int64)
+    for first in range(0, len(corpus), chunk):
+        block = queries @ corpus[first : first + chunk].T
+        block_rows = np.broadcast_to(np.arange(first, first + block.shape[1]), block.shape)
+        scores = np.concatenate([best_scores, block], axis=1)
+        rows = np.concatenate([best_rows, block_rows], axis=1)
+        keep = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+        best_scores = np.take_along_axis(scores, keep, axis=1)
+        best_rows = np.take_along_axis(rows, keep, axis=1)
+    order = np.argsort(-best_scores, axis=1)
+    return np.take_along_axis(best_rows, order, axis=1)
+
+
+def vector_text(vector: np.ndarray) -> str:
+    return "[" + ",".join(repr(float(x)) for x in vector) + "]"
+
+
+def emit(record: dict) -> None:
+    print(json.dumps(record), flush=True)
+
+
+def refuse(message: str) -> None:
+    print(f"bench_search: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "discovery.settings")
+    import django
+
+    django.setup()
+
+
+def database_facts() -> dict:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT current_setting('server_version'), (SELECT extversion FROM pg_extension WHERE extname = 'vector'),"
+            " current_setting('shared_buffers'), current_setting('max_worker_processes'),"
+            " current_setting('max_parallel_workers')"
+        )
+        version, pgvector, shared_buffers, worker_processes, parallel_workers = cursor.fetchone()
+    return {
+        "postgres": version, "pgvector": pgvector, "shared_buffers": shared_buffers,
+        "max_worker_processes": worker_processes, "max_parallel_workers": parallel_workers,
+        "cpus": os.cpu_count(),
+    }
+
+
+def refuse_foreign_tracks() -> None:
+    from tracks.models import Track
+
+    foreign = Track.objects.exclude(source_key__startswith=SOURCE_KEY_PREFIX).count()
+    if foreign:
+        refuse(
+            f"the database holds {foreign} tracks this benchmark did not make, and it deletes and reloads tracks. "
+            "Point WAVELENGTH_DATA at an empty directory (or DATABASE_URL at an empty database) and run it again."
+        )
+
+
+def benchmark_model(name: str, dim: int):
+    from embedding.models import EmbeddingModel
+
+    model, _ = EmbeddingModel.objects.get_or_create(name=name, defaults={"dim": dim, "is_default": True})
+    if model.dim != dim:
+        refuse(f"the model {name} here stores {model.dim}-d vectors, not {dim}; use an empty database.")
+    if not model.is_default:
+        model.is_default = True
+        model.save()
+    return model
+
+
+def clear_corpus() -> None:
+    """Delete every track (refuse_foreign_tracks has checked they are all synthetic) with its vectors and thumbs."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE tracks_track, embedding_trackembedding, taste_thumb, taste_stationseed RESTART IDENTITY CASCADE"
+        )
+
+
+def load_corpus(model, vectors: np.ndarray, seed: int) -> tuple[dict, np.ndarray]:
+    """Load one synthetic track per row of `vectors` into an empty catalogue; returns timings and track ids."""
+    import psycopg
+    from django.db import connection
+    from django.utils import timezone
+    from pgvector.psycopg import register_vector
+    from psycopg.types.json import Jsonb
+
+    from embedding.vector_index import drop_vector_index
+
+    count = len(vectors)
+    model.settings = {"synthetic": {"tracks": count, "seed": seed, "made_by": "bench/bench_search.py"}}
+    model.save()
+    # The index is built once the rows are in, which is far faster than growing it row by row, and timed apart.
+    drop_vector_index(model)
+
+    figures = {}
+    now = timezone.now()
+    artists = max(1, count // 10)  # ten tracks per artist, so the per-artist cap on a page has work to do
+    start = time.perf_counter()
+    with psycopg.connect(**connection.get_connection_params()) as loader:
+        register_vector(loader)
+        with loader.cursor() as cursor:
+            columns = (
+                "title, artist, album, genre, source, source_key, preview_url, audio_file, audio_path, artwork_url, "
+                "content_sha256, status, error, hidden, created, updated"
+            )
+            with cursor.copy(f"COPY tracks_track ({columns}) FROM STDIN") as copy:
+                for i in range(count):
+                    copy.write_row(
+                        (f"Synthetic track {i}", f"Synthetic artist {i % artists}", "", "", "folder",
+                         f"{SOURCE_KEY_PREFIX}{i:07d}", "", "", "", "", "", "ready", "", False, now, now)
+                    )
+            cursor.execute(
+                "SELECT id FROM tracks_track WHERE source_key LIKE %s ORDER BY source_key", [f"{SOURCE_KEY_PREFIX}%"]
+            )
+            track_ids = np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
+            figures["tracks_s"] = time.perf_counter() - start
+
+            start = time.perf_counter()
+            with cursor.copy(
+                "COPY embedding_trackembedding (track_id, model_id, vector, tags, created) FROM STDIN (FORMAT BINARY)"
+            ) as copy:
+                copy.set_types(["int8", "int8", "vector", "jsonb", "timestamptz"])
+                no_tags = Jsonb({})
+                for track_id, vector in zip(track_ids.tolist(), vectors):
+                    copy.write_row((track_id, model.pk, vector, no_tags, now))
+            figures["vectors_s"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE tracks_track")
+        cursor.execute("VACUUM ANALYZE embedding_trackembedding")
+    figures["vacuum_analyze_s"] = time.perf_counter() - start
+    return figures, track_ids
+
+
+def loaded_track_ids(model, count: int, seed: int, vectors: np.ndarray) -> np.ndarray:
+    """The ids of an already loaded corpus, after checking it is the one --tracks and --seed describe."""
+    from django.db import connection
+
+    from embedding.models import TrackEmbedding
+
+    synthetic = model.settings.get("synthetic", {})
+    if synthetic.get("tracks") != count or synthetic.get("seed") != seed:
+        refuse(f"--skip-load: the database holds no corpus of {count} tracks with seed {seed}; run without it.")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id FROM tracks_track WHERE source_key LIKE %s ORDER BY source_key", [f"{SOURCE_KEY_PREFIX}%"]
+        )
+        track_ids = np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
+    if len(track_ids) != count:
+        refuse(f"--skip-load: found {len(track_ids)} synthetic tracks, not {count}; run without it.")
+    rows = np.random.default_rng(seed).choice(count, size=min(5, count), replace=False)
+    sampled = TrackEmbedding.objects.filter(model=model, track_id__in=track_ids[rows].tolist())
+    stored = {track_id: np.asarray(vector) for track_id, vector in sampled.values_list("track_id", "vector")}
+    for row in rows:
+        vector = stored.get(int(track_ids[row]))
+        if vector is None or vector.shape != vectors[row].shape or not np.allclose(vector, vectors[row]):
+            refuse("--skip-load: the stored vectors are not the ones this seed makes; run without it.")
+    return track_ids
+
+
+def build_index(model, maintenance_work_mem: str, workers: int, rebuild: bool) -> dict:
+    from django.db import connection
+
+    from embedding.vector_index import drop_vector_index, ensure_vector_index
+
+    if rebuild:
+        drop_vector_index(model)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s)", [model.index_name])
+        if cursor.fetchone()[0] is not None:
+            return {"build_s": None, "note": "index already built; --rebuild-index times a new build"}
+    notices = []
+    connection.ensure_connection()
+    handler = notices.append
+    connection.connection.add_notice_handler(handler)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = %s", [maintenance_work_mem])
+            cursor.execute(f"SET max_parallel_maintenance_workers = {int(workers)}")
+        start = time.perf_counter()
+        ensure_vector_index(model)
+        elapsed = time.perf_counter() - start
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET maintenance_work_mem")
+            cursor.execute("RESET max_parallel_maintenance_workers")
+        connection.connection.remove_notice_handler(handler)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size(%s::regclass)", [model.index_name])
+        size = cursor.fetchone()[0]
+    return {
+        "build_s": elapsed,
+        "maintenance_work_mem": maintenance_work_mem,
+        "max_parallel_maintenance_workers": workers,
+        "index_mib": size / 2**20,
+        # pgvector says so when the graph outgrows maintenance_work_mem and the build slows down many times.
+        "notices": [notice.message_primary for notice in notices],
+    }
+
+
+def index_is_used(model, query: np.ndarray, limit: int) -> bool:
+    from django.db import connection
+
+    from embedding.vector_index import nearest_neighbours_sql
+
+    literal = vector_text(query)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + nearest_neighbours_sql(model), [literal, literal, limit])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    return model.index_name in plan
+
+
+def exact_sql_agreement(model, queries: np.ndarray, truth_ids: np.ndarray) -> float:
+    """Overlap of PostgreSQL's exact top 20 (index scans off) with NumPy's: checks the ground truth itself."""
+    from django.db import connection, transaction
+
+    from embedding.vector_index import nearest_neighbours_sql
+
+    overlaps = []
+    for query, truth in zip(queries, truth_ids):
+        literal = vector_text(query)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_indexscan = off")
+            cursor.execute(nearest_neighbours_sql(model), [literal, literal, RECALL_K])
+            found = {row[0] for row in cursor.fetchall()}
+        overlaps.append(len(found & set(truth.tolist())) / RECALL_K)
+    return float(np.mean(overlaps))
+
+
+def throughline_figures(model, queries: np.ndarray, warmup: int) -> dict:
+    from discovery.search import THROUGHLINE_CANDIDATES
+    from embedding.vector_index import DEFAULT_EF_SEARCH, nearest_neighbours
+
+    for query in queries[:warmup]:
+        nearest_neighbours(model, query, limit=THROUGHLINE_CANDIDATES)
+    seconds = []
+    for query in queries[warmup:]:
+        start = time.perf_counter()
+        nearest_neighbours(model, query, limit=THROUGHLINE_CANDIDATES)
+        seconds.append(time.perf_counter() - start)
+    return {
+        "limit": THROUGHLINE_CANDIDATES,
+        # nearest_neighbours raises ef_search to the limit, so a 200-candidate query explores 200, not 100.
+        "ef_search_effective": max(DEFAULT_EF_SEARCH, THROUGHLINE_CANDIDATES),
+        "warmup": warmup,
+        "index_used": index_is_used(model, queries[0], THROUGHLINE_CANDIDATES),
+        **percentiles(seconds),
+    }
+
+
+def recall_at(model, queries: np.ndarray, truth_ids: np.ndarray, ef_search: int, limit: int = RECALL_K) -> dict:
+    from embedding.vector_index import nearest_neighbours
+
+    hits, seconds = [], []
+    for query, truth in zip(queries, truth_ids):
+        start = time.perf_counter()
+        found = nearest_neighbours(model, query, limit=limit, ef_search=ef_search)
+        seconds.append(time.perf_counter() - start)
+        hits.append(len({track_id for track_id, _ in found} & set(truth[:limit].tolist())) / limit)
+    return {"ef_search": max(ef_search, limit), "limit": limit, f"recall_at_{limit}": float(np.mean(hits)),
+            **percentiles(seconds)}
+
+
+def recall_figures(model, queries: np.ndarray, truth_ids: np.ndarray, target: float) -> dict:
+    """Recall@20 at pgvector's default ef_search and ours, and the smallest ef_search (to within 10) reaching target.
+
+    Assumes recall grows with ef_search, which holds up to the noise of a finite query sample.
+    """
+    from embedding.vector_index import DEFAULT_EF_SEARCH
+
+    measured: dict[int, dict] = {}
+
+    def recall(ef: int) -> float:
+        if ef not in measured:
+            measured[ef] = recall_at(model, queries, truth_ids, ef)
+        return measured[ef][f"recall_at_{RECALL_K}"]
+
+    recall(PGVECTOR_DEFAULT_EF_SEARCH)  # first of all, so that it also warms the cache for the others
+    recall(DEFAULT_EF_SEARCH)
+    failing, passing = RECALL_K - 1, None
+    for ef in sorted({RECALL_K, PGVECTOR_DEFAULT_EF_SEARCH, DEFAULT_EF_SEARCH, 150, 200, 300, 400, 600, 800,
+                      MAX_EF_SEARCH}):
+        if recall(ef) >= target:
+            passing = ef
+            break
+        failing = ef
+    if passing is not None:
+        while passing - failing > 10:
+            middle = (failing + passing) // 2
+            if recall(middle) >= target:
+                passing = middle
+            else:
+                failing = middle
+    return {
+        "target": target,
+        "by_ef_search": [measured[ef] for ef in sorted(measured)],
+        "smallest_ef_search_reaching_target": passing,
+        "at_smallest": measured.get(passing),
+    }
+
+
+class _KeepRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(port: int, log) -> subprocess.Popen:
+    command = [sys.executable, "-m", "gunicorn", "discovery.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+               "--timeout", "120"]
+    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:
+                if response.status == 200:
+                    return server
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.5)
+    stop_server(server)
+    refuse("the web server did not come up; its output:\n" + server_output(log))
+
+
+def server_output(log) -> str:
+    # Read through a second handle: seeking the server's own would move where it writes next.
+    return Path(log.name).read_text(errors="replace")[-3000:]
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)  # gunicorn stops its worker gracefully on SIGTERM
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def log_in(base: str, username: str, password: str):
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _KeepRedirects)
+    with opener.open(f"{base}/accounts/login/", timeout=30) as response:
+        form = response.read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    data = urllib.parse.urlencode(
+        {"username": username, "password": password, "csrfmiddlewaretoken": token, "next": "/"}
+    ).encode()
+    try:
+        opener.open(f"{base}/accounts/login/", data, timeout=30)
+        refuse("logging in did not redirect; the password was not accepted.")
+    except urllib.error.HTTPError as error:
+        if error.code != 302 or "/accounts/login/" in error.headers.get("Location", ""):
+            refuse(f"logging in failed with HTTP {error.code}.")
+    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
+    return opener, csrf
+
+
+def thumb_figures(model, corpus: np.ndarray, track_ids: np.ndarray, rng, thumbs: int, warmup: int) -> dict:
+    from django.contrib.auth import get_user_model
+
+    from discovery.ranking import throughline_vector
+    from discovery.search import ANCHOR_CANDIDATES, THROUGHLINE_CANDIDATES, recommendations
+    from embedding.vector_index import nearest_neighbours_many
+    from taste.services import create_station, set_thumb
+
+    user, _ = get_user_model().objects.get_or_create(username=BENCH_USER)
+    password = secrets.token_urlsafe(18)
+    user.set_password(password)
+    user.save()
+    user.stations.all().delete()
+    rows = rng.choice(len(track_ids), size=SEEDS + LIKES + TOGGLED, replace=False)
+    ids = track_ids[rows].tolist()
+    seeds, likes, toggled = ids[:SEEDS], ids[SEEDS : SEEDS + LIKES], ids[SEEDS + LIKES :]
+    station = create_station(user, seeds, "Benchmark station")
+    for track_id in likes:
+        set_thumb(station, track_id, "up")
+
+    figures = {"anchors": SEEDS + LIKES, "in_process": {}}
+    throughline = throughline_vector(corpus[rows[:SEEDS]])
+    anchors = corpus[rows[: SEEDS + LIKES]]
+    steps = {
+        "recommendations": lambda: recommendations(station),
+        "throughline_candidates": lambda: nearest_neighbours_many(model, throughline, limit=THROUGHLINE_CANDIDATES),
+        "anchor_candidates": lambda: nearest_neighbours_many(model, anchors, limit=ANCHOR_CANDIDATES),
+    }
+    for name, step in steps.items():
+        seconds = []
+        for run in range(warmup + 30):
+            start = time.perf_counter()
+            step()
+            if run >= warmup:
+                seconds.append(time.perf_counter() - start)
+        figures["in_process"][name] = percentiles(seconds)
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.NamedTemporaryFile(prefix="bench-search-server-", suffix=".log") as log:
+        server = start_server(port, log)
+        try:
+            opener, csrf = log_in(base, BENCH_USER, password)
+            url = f"{base}/stations/{station.pk}/thumbs/"
+            seconds = []
+            # Up then clear on the same track keeps the station at 30-31 anchors for any number of requests.
+            for i in range(warmup + thumbs):
+                value = "up" if i % 2 == 0 else "clear"
+                data = urllib.parse.urlencode({"track": toggled[(i // 2) % len(toggled)], "value": value}).encode()
+                request = urllib.request.Request(url, data, headers={"HX-Request": "true", "X-CSRFToken": csrf})
+                start = time.perf_counter()
+                try:
+                    with opener.open(request, timeout=60) as response:
+                        body = response.read()
+                except urllib.error.HTTPError as error:
+                    body = b""
+                    response = error
+                elapsed = time.perf_counter() - start
+                if response.status != 200 or b'id="station-live"' not in body:
+                    refuse(
+                        f"a thumb got HTTP {response.status}, not the station partial; the server said:\n"
+                        + server_output(log)
+                    )
+                if i >= warmup:
+                    seconds.append(elapsed)
+        finally:
+            stop_server(server)
+    figures["http"] = {
+        "server": "gunicorn, 1 sync worker", "timed": "client round trip on 127.0.0.1", "warmup": warmup,
+        **percentiles(seconds),
+    }
+    user.stations.all().delete()
+    return figures
+
+
+def run_size(args, count: int) -> dict:
+    from embedding.vector_index import DEFAULT_EF_SEARCH
+
+    facts = {"tracks": count, "dim": args.dim, "query_kind": args.query_kind, "seed": args.seed}
+    refuse_foreign_tracks()
+    if not args.skip_load:
+        # Emptied first, so that registering the model cannot build its index on a full table untimed.
+        clear_corpus()
+    model = benchmark_model(args.model, args.dim)
+    vectors = corpus_vectors(count, args.dim, args.seed)
+    if args.skip_load:
+        track_ids = loaded_track_ids(model, count, args.seed, vectors)
+        emit({**facts, "phase": "load", "skipped": True})
+    else:
+        load, track_ids = load_corpus(model, vectors, args.seed)
+        emit({**facts, "phase": "load", **load, "loadavg": os.getloadavg()})
+    summary = {"tracks": count}
+
+    rebuild = args.rebuild_index or not args.skip_load
+    build = build_index(model, args.maintenance_work_mem, args.parallel_workers, rebuild)
+    emit({**facts, "phase": "build", **build, "loadavg": os.getloadavg()})
+    summary.update(build_s=build["build_s"], index_mib=build.get("index_mib"))
+
+    rng = np.random.default_rng([args.seed, count, 1])
+    latency_queries = make_queries(args.query_kind, args.warmup + args.queries, vectors, rng, args.noise)
+    throughline = throughline_figures(model, latency_queries, args.warmup)
+    emit({**facts, "phase": "throughline", **throughline, "loadavg": os.getloadavg()})
+    summary.update(throughline_p50_ms=throughline["p50_ms"], throughline_p95_ms=throughline["p95_ms"])
+
+    from discovery.search import THROUGHLINE_CANDIDATES
+
+    recall_queries = make_queries(args.query_kind, args.recall_queries, vectors, rng, args.noise)
+    start = time.perf_counter()
+    truth_rows = exact_top_k(vectors, recall_queries, THROUGHLINE_CANDIDATES)
+    exact_s = time.perf_counter() - start
+    truth_ids = track_ids[truth_rows]
+    recall = recall_figures(model, recall_queries, truth_ids, args.target_recall)
+    candidates = recall_at(model, recall_queries, truth_ids, DEFAULT_EF_SEARCH, limit=THROUGHLINE_CANDIDATES)
+    agreement = exact_sql_agreement(model, recall_queries[:10], truth_ids[:10, :RECALL_K])
+    emit({**facts, "phase": "recall", **recall, "throughline_candidates": candidates,
+          "numpy_exact_s": exact_s, "exact_sql_agrees_with_numpy": agreement, "loadavg": os.getloadavg()})
+    by_ef = {row["ef_search"]: row for row in recall["by_ef_search"]}
+    summary.update(
+        recall_ef40=by_ef[PGVECTOR_DEFAULT_EF_SEARCH][f"recall_at_{RECALL_K}"],
+        recall_ef_default=by_ef[DEFAULT_EF_SEARCH][f"recall_at_{RECALL_K}"],
+        smallest_ef=recall["smallest_ef_search_reaching_target"],
+        smallest_ef_p95_ms=(recall["at_smallest"] or {}).get("p95_ms"),
+        candidates_recall_at_200=candidates[f"recall_at_{THROUGHLINE_CANDIDATES}"],
+    )
+
+    thumbs = thumb_figures(model, vectors, track_ids, rng, args.thumbs, args.warmup)
+    emit({**facts, "phase": "thumb", **thumbs, "loadavg": os.getloadavg()})
+    summary.update(
+        thumb_p50_ms=thumbs["http"]["p50_ms"], thumb_p95_ms=thumbs["http"]["p95_ms"],
+        recommendations_p50_ms=thumbs["in_process"]["recommendations"]["p50_ms"],
+        recommendations_p95_ms=thumbs["in_process"]["recommendations"]["p95_ms"],
+    )
+    return summary
+
+
+def markdown_table(summaries: list[dict]) -> str:
+    from embedding.vector_index import DEFAULT_EF_SEARCH
+
+    rows = [
+        ("HNSW build (s)", "build_s", True),
+        ("index size (MiB)", "index_mib", True),
+        ("throughline p50 (ms)", "throughline_p50_ms", True),
+        ("throughline p95 (ms)", "throughline_p95_ms", True),
+        (f"recall@20, ef_search {PGVECTOR_DEFAULT_EF_SEARCH}", "recall_ef40", False),
+        (f"recall@20, ef_search {DEFAULT_EF_SEARCH}", "recall_ef_default", False),
+        ("smallest ef_search for target recall", "smallest_ef", False),
+        ("  its p95, limit 20 (ms)", "smallest_ef_p95_ms", True),
+        ("throughline candidates recall@200", "candidates_recall_at_200", False),
+        ("thumb → partial p50 (ms)", "thumb_p50_ms", True),
+        ("thumb → partial p95 (ms)", "thumb_p95_ms", True),
+        ("recommendations() p50 (ms)", "recommendations_p50_ms", True),
+        ("recommendations() p95 (ms)", "recommendations_p95_ms", True),
+    ]
+    growth = len(summaries) > 1
+    header = ["", *(f"{s['tracks']:,} tracks" for s in summaries)] + (["growth ×"] if growth else [])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+
+    def cell(value):
+        if value is None:
+            return "–"
+        if isinstance(value, float):
+            return f"{value:.3f}" if value < 1 else f"{value:.1f}"
+        return str(value)
+
+    for label, key, grows in rows:
+        values = [s.get(key) for s in summaries]
+        line = [label, *(cell(v) for v in values)]
+        if growth:
+            first, last = values[0], values[-1]
+            line.append(f"{last / first:.1f}" if grows and first and last else "")
+        lines.append("| " + " | ".join(line) + " |")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tracks", type=int, nargs="+", action="extend", help="corpus sizes (default: 16000)")
+    parser.add_argument("--queries", type=int, default=200, help="timed throughline queries")
+    parser.add_argument("--recall-queries", type=int, default=100)
+    parser.add_argument("--thumbs", type=int, default=100, help="timed thumb requests")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--query-kind", choices=["centroid", "random"], default="centroid")
+    parser.add_argument("--noise", type=float, default=0.2, help="noise added to centroid queries, relative")
+    parser.add_argument("--target-recall", type=float, default=0.95)
+    parser.add_argument("--skip-load", action="store_true", help="reuse the corpus loaded by an earlier run")
+    parser.add_argument("--rebuild-index", action="store_true", help="with --skip-load: time a fresh index build")
+    parser.add_argument("--maintenance-work-mem", default="4GB", help="for the index build only")
+    parser.add_argument("--parallel-workers", type=int, default=max(0, (os.cpu_count() or 1) - 1),
+                        help="max_parallel_maintenance_workers for the index build (default: CPUs - 1)")
+    parser.add_argument("--model", default="musicnn", help="name of the default model the vectors are stored under")
+    parser.add_argument("--dim", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    sizes = args.tracks or [16000]
+    if len(sizes) > 1 and args.skip_load:
+        parser.error("--skip-load reuses one loaded corpus; give a single --tracks with it.")
+    if not MEMORY_SETTING.match(args.maintenance_work_mem):
+        parser.error("--maintenance-work-mem takes a size such as 512MB or 4GB.")
+
+    data_dir = os.environ.get("WAVELENGTH_DATA")
+    if not (data_dir or os.environ.get("DATABASE_URL")):
+        print(
+            "bench_search: it loads synthetic tracks into the database, so it needs one of its own: set "
+            "WAVELENGTH_DATA to an empty directory (e.g. `WAVELENGTH_DATA=~/wavelength-bench "
+            ".venv/bin/python bench/bench_search.py`) or DATABASE_URL to an empty database; skipped."
+        )
+        return
+    if data_dir and not os.environ.get("DATABASE_URL") and Path(data_dir).expanduser().resolve() == ROOT / "var":
+        refuse("WAVELENGTH_DATA names the site's own data directory; point it at an empty one.")
+
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=0)
+    emit({"phase": "environment", **database_facts(), "loadavg": os.getloadavg()})
+    summaries = [run_size(args, count) for count in sizes]
+    print()
+    print(markdown_table(summaries))
+
+
+if __name__ == "__main__":
+    main()
