@@ -17,9 +17,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from discovery.ranking import RankedTrack, RankingInput, SliderSteer, rank_candidates, throughline_vector
-from embedding.models import EmbeddingModel, TrackEmbedding
+from embedding.models import EmbeddingModel
 from embedding.samples import corpus_sample
-from embedding.vector_index import nearest_neighbours_many
+from embedding.vector_index import cached_nearest_neighbours_many, track_vectors
 from taste.models import Station, Thumb
 from taste.profile import build_anchors
 from tracks.models import Track
@@ -66,13 +66,6 @@ class Recommendation:
     ranked: RankedTrack
 
 
-def _embeddings(model: EmbeddingModel, track_ids) -> dict[int, tuple[np.ndarray, dict]]:
-    rows = TrackEmbedding.objects.filter(model=model, track_id__in=list(track_ids)).values_list(
-        "track_id", "vector", "tags"
-    )
-    return {track_id: (np.asarray(vector, dtype=np.float32), tags) for track_id, vector, tags in rows}
-
-
 def station_state(station: Station, model: EmbeddingModel) -> StationState:
     seed_links = list(station.seed_links.select_related("track"))
     thumbs = list(station.thumbs.select_related("track"))
@@ -85,7 +78,7 @@ def station_state(station: Station, model: EmbeddingModel) -> StationState:
         disliked=[t.track for t in disliked],
     )
     known = {link.track_id for link in seed_links} | {t.track_id for t in thumbs}
-    for track_id, (vector, tags) in _embeddings(model, known).items():
+    for track_id, (vector, tags) in track_vectors(model, known).items():
         state.vectors[track_id], state.tags[track_id] = vector, tags
     now = timezone.now()
     state.seed_ages.update({link.track_id: (now - link.added).total_seconds() for link in seed_links})
@@ -130,15 +123,15 @@ def recommendations(station: Station, page_size: int = 20) -> list[Recommendatio
 
     # Most of the page comes from around the throughline; each anchor adds its own neighbourhood, so that a
     # pocket of likes far from the seeds can still be reached when breadth is high.
-    neighbour_lists = nearest_neighbours_many(model, throughline, limit=THROUGHLINE_CANDIDATES)
-    neighbour_lists += nearest_neighbours_many(model, anchors.vectors, limit=ANCHOR_CANDIDATES)
+    neighbour_lists = cached_nearest_neighbours_many(model, throughline, limit=THROUGHLINE_CANDIDATES)
+    neighbour_lists += cached_nearest_neighbours_many(model, anchors.vectors, limit=ANCHOR_CANDIDATES)
     candidate_ids = list(dict.fromkeys(pk for ids in neighbour_lists for pk in ids))
 
     visible = dict(
         Track.objects.filter(pk__in=candidate_ids, hidden=False, duplicate_of__isnull=True).values_list("pk", "artist")
     )
     candidate_ids = [pk for pk in candidate_ids if pk in visible]
-    embedded = _embeddings(model, candidate_ids)
+    embedded = track_vectors(model, candidate_ids)
     candidate_ids = [pk for pk in candidate_ids if pk in embedded]
     if not candidate_ids:
         return []

@@ -8,9 +8,12 @@ WHERE repeats the predicate, which is why the index and the query are defined si
 
 from __future__ import annotations
 
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 
 import numpy as np
+import psycopg
 from django.db import connection, transaction
 
 # pgvector's default of 40 candidates per search loses recall on large corpora; see docs/benchmarks.md.
@@ -108,3 +111,90 @@ def nearest_neighbours_many(
         for ordinal, track_id in cursor.fetchall():
             found[ordinal - 1].append(track_id)
     return found
+
+
+class _ExpiringCache:
+    """A small per-process cache: entries live `ttl_s` seconds, the oldest go first beyond `max_entries`."""
+
+    def __init__(self, max_entries: int, ttl_s: float):
+        self.max_entries, self.ttl_s = max_entries, ttl_s
+        self._entries: OrderedDict = OrderedDict()
+
+    def get(self, key):
+        entry = self._entries.get(key)
+        if entry is None or time.monotonic() - entry[0] > self.ttl_s:
+            return None
+        self._entries.move_to_end(key)
+        return entry[1]
+
+    def put(self, key, value) -> None:
+        self._entries[key] = (time.monotonic(), value)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
+# A thumb changes one anchor of a station and the page asks the index about all of them again: the other
+# neighbourhoods are the same as a moment ago. Tracks added meanwhile join those lists when entries expire.
+NEIGHBOURHOOD_TTL_S = 600
+_neighbourhoods = _ExpiringCache(max_entries=20_000, ttl_s=NEIGHBOURHOOD_TTL_S)
+
+
+def cached_nearest_neighbours_many(model, query_vectors, limit: int, ef_search: int = DEFAULT_EF_SEARCH):
+    """nearest_neighbours_many, answering repeated query vectors from a per-process cache."""
+    queries = np.atleast_2d(np.asarray(query_vectors, dtype=np.float32))
+    keys = [(model.pk, limit, ef_search, query.tobytes()) for query in queries]
+    found = [_neighbourhoods.get(key) for key in keys]
+    missing = [i for i, ids in enumerate(found) if ids is None]
+    if missing:
+        for i, ids in zip(missing, nearest_neighbours_many(model, queries[missing], limit, ef_search)):
+            found[i] = ids
+            _neighbourhoods.put(keys[i], ids)
+    return found
+
+
+# Vectors change only when a track is embedded again; a page needs a thousand of them, and text is slow to
+# parse. Tags are cut to the few a why line can quote.
+VECTOR_TTL_S = 600
+TAGS_KEPT = 8
+_vectors = _ExpiringCache(max_entries=50_000, ttl_s=VECTOR_TTL_S)
+
+
+def _parse_binary_vector(data: bytes) -> np.ndarray:
+    # pgvector's binary form: int16 dimension, int16 unused, then big-endian float32s.
+    return np.frombuffer(data, dtype=">f4", offset=4).astype(np.float32)
+
+
+def track_vectors(model, track_ids) -> dict[int, tuple[np.ndarray, dict]]:
+    """{track id: (unit vector, its strongest tags)} for the tracks `model` has embedded."""
+    result, missing = {}, []
+    for track_id in dict.fromkeys(int(pk) for pk in track_ids):
+        entry = _vectors.get((model.pk, track_id))
+        if entry is None:
+            missing.append(track_id)
+        else:
+            result[track_id] = entry
+    if missing:
+        # Django's cursors bind on the client, which cannot ask for binary results; this one binds on the server.
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute(
+                "SELECT track_id, vector, tags FROM embedding_trackembedding WHERE model_id = %s AND track_id = ANY(%s)",
+                [model.pk, missing],
+                binary=True,
+            )
+            for track_id, data, tags in cursor.fetchall():
+                top = dict(sorted((tags or {}).items(), key=lambda item: item[1], reverse=True)[:TAGS_KEPT])
+                entry = (_parse_binary_vector(data), top)
+                _vectors.put((model.pk, track_id), entry)
+                result[track_id] = entry
+    return result
+
+
+def forget_cached_vectors() -> None:
+    """Drop this process's cached vectors and neighbourhoods (after re-embedding, in tests)."""
+    _vectors.clear()
+    _neighbourhoods.clear()

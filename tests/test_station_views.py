@@ -70,7 +70,7 @@ class TestStationPage:
         assert set(ids[:5]) <= {t.pk for t in clusters[0]}
         page = response.content.decode()
         assert page.count('class="result" data-track-id=') == 20
-        assert "like “C0 T" in page  # the why line names a seed
+        assert "like “C0 T" in page and "— both: " in page  # the why line names a seed and shared tags
 
     def test_at_most_two_tracks_per_artist(self, owner_client, station):
         response = owner_client.get(reverse("station_detail", args=[station.pk]))

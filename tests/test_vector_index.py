@@ -84,3 +84,28 @@ def test_the_many_query_uses_the_index_for_each_query(corpus):
         cursor.execute("EXPLAIN " + nearest_neighbours_many_sql(model), [[literal, literal], 5])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert f"Index Scan using {model.index_name}" in plan, plan
+
+
+def test_vectors_come_back_exactly_and_from_the_cache_the_second_time(corpus):
+    from embedding.vector_index import forget_cached_vectors, track_vectors
+
+    model, tracks, vectors = corpus
+    forget_cached_vectors()
+    wanted = [tracks[3].pk, tracks[7].pk]
+    first = track_vectors(model, wanted)
+    np.testing.assert_array_equal(first[tracks[3].pk][0], vectors[3])
+    TrackEmbedding.objects.filter(model=model, track=tracks[3]).update(vector=vectors[4])
+    np.testing.assert_array_equal(track_vectors(model, wanted)[tracks[3].pk][0], vectors[3])  # cached
+    forget_cached_vectors()
+    np.testing.assert_array_equal(track_vectors(model, wanted)[tracks[3].pk][0], vectors[4])
+
+
+def test_repeated_neighbourhoods_are_answered_from_the_cache(corpus, django_assert_num_queries):
+    from embedding.vector_index import cached_nearest_neighbours_many, forget_cached_vectors
+
+    model, _, vectors = corpus
+    forget_cached_vectors()
+    first = cached_nearest_neighbours_many(model, vectors[:3], limit=5)
+    assert first == nearest_neighbours_many(model, vectors[:3], limit=5)
+    with django_assert_num_queries(0):
+        assert cached_nearest_neighbours_many(model, vectors[:3], limit=5) == first
