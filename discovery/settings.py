@@ -182,5 +182,7 @@ EMBED_DEVICE = os.environ.get("EMBED_DEVICE", "auto")
 # threshold (musicfm) links re-releases by title and artist only.
 DEDUP_MIN_COSINE = {"musicnn": 0.97, "spectral": 0.95}
 DEDUP_DURATION_TOLERANCE = (2.0, 0.02)
+# Memory for building a model's HNSW index (a million 200-d vectors need about 1.2 GB to build in memory).
+VECTOR_INDEX_BUILD_MEMORY_MB = int(os.environ.get("VECTOR_INDEX_BUILD_MEMORY_MB", "1536"))
 # Recommendations: at most this many tracks of one artist on a page.
 MAX_TRACKS_PER_ARTIST = int(os.environ.get("MAX_TRACKS_PER_ARTIST", "2"))
