@@ -59,6 +59,12 @@ def test_a_listener_finds_steers_and_plays_a_station(page, tmp_path, browser, li
     assert result_ids(page) != before_knob
     assert page.evaluate("window.stillTheSamePage") is True
 
+    new_seed = page.locator("#results .result").nth(2)
+    new_seed_id = new_seed.get_attribute("data-track-id")
+    new_seed.get_by_role("button", name="Make ").click()
+    expect(page.locator(f'#seed-rail li[data-track-id="{new_seed_id}"]')).to_be_visible()
+    expect(page.locator(f'#results .result[data-track-id="{new_seed_id}"]')).to_have_count(0)
+
     ready_state = page.locator("#results .result audio").first.evaluate(
         """audio => new Promise(resolve => {
             audio.preload = "auto";

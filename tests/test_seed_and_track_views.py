@@ -59,3 +59,16 @@ class TestTrackPageAndLiked:
         assert clusters[1][2].title in page and clusters[1][3].title not in page
         client.force_login(outsider)
         assert clusters[1][2].title not in client.get(reverse("liked_tracks")).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_result_can_become_a_seed_from_the_station_page(owner_client, setup):
+    station, clusters = setup
+    page = owner_client.get(reverse("station_detail", args=[station.pk]))
+    first = page.context["recommendations"][0].track
+    assert f'aria-label="Make {first.title} a seed"' in page.content.decode()
+    response = owner_client.post(
+        reverse("station_seeds", args=[station.pk]), {"track": first.pk, "action": "add"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200 and first.pk in [t.pk for t in station.ordered_seeds()]
+    assert first.pk not in [r.track.pk for r in response.context["recommendations"]]
