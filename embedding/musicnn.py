@@ -290,7 +290,7 @@ class Musicnn(nn.Module):
         return penultimate, self.classifier(penultimate)
 
     @classmethod
-    def from_tensorflow(cls, tensors: dict[str, np.ndarray], config: MusicnnConfig | None = None) -> "Musicnn":
+    def from_tensorflow(cls, tensors: dict[str, np.ndarray], config: MusicnnConfig | None = None) -> Musicnn:
         """Build from TensorFlow variables: HWIO kernels with H = time, (in, out) dense matrices."""
         model = cls(config or MusicnnConfig())
         front = [*model.timbral, *model.temporal]

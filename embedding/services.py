@@ -63,7 +63,7 @@ def register_model(embedder: AudioEmbedder) -> EmbeddingModel:
     return model
 
 
-def tracks_needing(model_name: str) -> "Iterable[int]":
+def tracks_needing(model_name: str) -> Iterable[int]:
     """Ids of tracks waiting for `model_name`: marked pending, or never embedded by it and not known broken."""
     embedded = TrackEmbedding.objects.filter(track=OuterRef("pk"), model__name=model_name)
     return (

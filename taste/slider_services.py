@@ -168,7 +168,7 @@ class LinearHead:
     prediction_std: float
 
     @classmethod
-    def of(cls, slider: Slider) -> "LinearHead":
+    def of(cls, slider: Slider) -> LinearHead:
         if not slider.lit or "coef" not in slider.fit:
             raise SliderDark(slider.fit.get("needs") or "The slider has not learnt its word yet.")
         fit = slider.fit

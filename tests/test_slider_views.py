@@ -177,8 +177,8 @@ class TestSliderKnobsOnStations:
         _, clusters = catalogue
         station = create_station(owner, [clusters[0][0].pk, clusters[1][0].pk])
         url = reverse("station_results", args=[station.pk])
-        neutral = [r.track.pk for r in owner_client.get(url, {"slider-%d" % slider.pk: "0"}).context["recommendations"]]
-        steered = owner_client.get(url, {"slider-%d" % slider.pk: "1"})
+        neutral = [r.track.pk for r in owner_client.get(url, {f"slider-{slider.pk}": "0"}).context["recommendations"]]
+        steered = owner_client.get(url, {f"slider-{slider.pk}": "1"})
         assert [r.track.pk for r in steered.context["recommendations"]] != neutral
         assert "more dreamy" in steered.content.decode()
         station.refresh_from_db()

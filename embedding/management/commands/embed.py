@@ -69,7 +69,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             bar.close()
             self.stderr.write(f"Stopped after {ready + failed} track(s). Run the same command again to finish.")
-            raise SystemExit(130)
+            raise SystemExit(130) from None
         bar.close()
         self.stdout.write(self.style.SUCCESS(f"{ready} track(s) embedded with {model_name}, {failed} failed."))
         if failed:
