@@ -1,29 +1,51 @@
 """Vector search at catalogue scale: HNSW build, throughline latency, recall@20, and thumb → re-ranked partial.
 
     WAVELENGTH_DATA=~/wavelength-bench .venv/bin/python bench/bench_search.py [--tracks 16000 1000000]
-        [--queries 200] [--recall-queries 100] [--thumbs 100] [--skip-load]
+        [--distribution musicnn-like|isotropic] [--queries 200] [--recall-queries 100] [--thumbs 100] [--skip-load]
 
-For each --tracks N it loads N synthetic tracks, each with a random unit vector of the default model's
-dimension, into the database the settings point at, so it needs a database of its own: it runs only when
+For each --tracks N it loads N synthetic tracks, each with a unit vector of the default model's dimension,
+into the database the settings point at, so it needs a database of its own: it runs only when
 WAVELENGTH_DATA or DATABASE_URL is set, and refuses a database holding tracks it did not make. Per N it prints
 JSON lines, then a markdown table of the headline figures (with the growth from the smallest N to the largest):
 
+  geometry     cosines of random pairs and of nearest neighbours, for the real musicnn sample and for as many
+               synthetic vectors, and how close the corpus comes to each real vector: shows how alike they are
   load         seconds to COPY the tracks and their vectors in (skipped with --skip-load)
-  build        seconds to build the model's HNSW index as ensure_vector_index creates it, under the
-               maintenance_work_mem and parallel maintenance workers given (both are reported)
+  build        seconds to build the model's HNSW index as ensure_vector_index creates it, with the memory it
+               sets (VECTOR_INDEX_BUILD_MEMORY_MB, or --maintenance-work-mem) and the parallel maintenance
+               workers given (both are reported)
   throughline  latency of nearest_neighbours(limit=THROUGHLINE_CANDIDATES) at DEFAULT_EF_SEARCH, after a warm-up
   recall       recall@20 of nearest_neighbours(limit=20) against exact search (NumPy, float32) at pgvector's
                default ef_search, at ours, and at the smallest ef_search that reaches --target-recall
   thumb        round trip of POST /stations/<id>/thumbs/ with HX-Request, measured by the client on 127.0.0.1
                against one gunicorn worker, for a station of 10 seeds and 20 likes; recommendations() and its
-               two index queries timed in this process, to show where the time goes
+               two index queries timed in this process, to show where the time goes, and recommendations()
+               again with the per-process neighbourhood and vector caches emptied before each call. The thumbs
+               toggle 10 tracks in turn, so after the warm-up every neighbourhood a thumb needs is cached: the
+               HTTP figure is a warm station's, the emptied-cache one a first visit's
 
-Queries are, by default, the normalised centroid of 2–3 random corpus vectors plus noise (a random direction at
---noise of the centroid's length), like a station's throughline; --query-kind random uses random unit vectors.
-Random unit vectors in 200 dimensions are nearly equidistant from one another, which makes them about the
-hardest case there is for HNSW: real embeddings cluster by genre and sound and should get far higher recall at
-the same ef_search, so measure recall on real vectors before choosing ef_search from these figures. Latency and
-build time depend much less on how the vectors are spread.
+The vectors follow --distribution:
+
+  musicnn-like (default)  the geometry of real musicnn vectors, from the 300 in tests/data/musicnn_sample.npy
+               (real music): each synthetic vector is a real one, picked at random, plus Gaussian noise shaped
+               like the real vectors' covariance, then L2-normalised. The mixture is scaled so that its mean and
+               covariance are the real sample's whatever --spread is, the noise's share of the covariance:
+               y = m + (x - m + spread * e) / sqrt(1 + spread^2), with m the real mean, x a real vector and e
+               drawn from N(0, real covariance). A single Gaussian with the real mean and covariance (a very
+               large --spread) gets the random-pair cosines about right, but its nearest neighbours are further
+               apart than the real sample's (median cosine 0.86 against 0.92 among 300 vectors): music clusters
+               more. At the default of 0.5 both are close to the real sample's (the geometry phase prints them).
+               Three hundred real vectors say nothing about the geometry at distances shorter than their own
+               nearest neighbours': at a million tracks each real vector has thousands of blurred copies whose
+               neighbourhoods are as high-dimensional as Gaussian noise, so recall at that size is probably
+               lower here than on real music.
+  isotropic    random unit vectors. In 200 dimensions they are nearly equidistant from one another, which makes
+               them about the hardest case there is for HNSW: a worst case for recall, not a forecast.
+
+Queries are, by default, the normalised centroid of 2–3 random corpus vectors plus noise (a random direction of
+the distribution's own shape at --noise of the centroid's length), like a station's throughline;
+--query-kind random draws fresh vectors from the distribution instead. Latency and build time depend much less
+on how the vectors are spread than recall does.
 """
 
 from __future__ import annotations
@@ -45,7 +67,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import numpy as np
+# NumPy's BLAS would start a thread per core, competing with PostgreSQL on the same cores for the exact search;
+# the web server gets the same setting, as in production. Must be set before NumPy is first imported.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -59,7 +85,10 @@ PGVECTOR_DEFAULT_EF_SEARCH = 40
 MAX_EF_SEARCH = 1000  # pgvector refuses a larger hnsw.ef_search
 SEEDS, LIKES, TOGGLED = 10, 20, 10
 BENCH_USER = "bench-search"
-MEMORY_SETTING = re.compile(r"^\d+\s*(kB|MB|GB)$")
+MEMORY_SETTING = re.compile(r"^(\d+)\s*(kB|MB|GB)$")
+MB_PER_UNIT = {"kB": 1 / 1024, "MB": 1, "GB": 1024}
+MUSICNN_SAMPLE = ROOT / "tests" / "data" / "musicnn_sample.npy"
+GEOMETRY_PERCENTILES = (5, 25, 50, 75, 95)
 
 
 def percentiles(seconds: list[float]) -> dict:
@@ -71,19 +100,105 @@ def unit_rows(array: np.ndarray) -> np.ndarray:
     return (array / np.linalg.norm(array, axis=-1, keepdims=True)).astype(np.float32)
 
 
-def corpus_vectors(count: int, dim: int, seed: int) -> np.ndarray:
-    vectors = np.empty((count, dim), dtype=np.float32)
+def real_sample() -> np.ndarray:
+    return unit_rows(np.load(MUSICNN_SAMPLE).astype(np.float32))
+
+
+class Isotropic:
+    name = "isotropic"
+
+    def __init__(self, dim: int):
+        self.dim = dim
+
+    def marker(self) -> dict:
+        return {"distribution": self.name}
+
+    def sample(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        return rng.standard_normal((count, self.dim), dtype=np.float32)
+
+    def directions(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        # Float64, as before there was a choice, so that isotropic runs keep their earlier queries.
+        return rng.standard_normal((count, self.dim))
+
+
+class MusicnnLike:
+    """Real musicnn vectors, each blurred by covariance-shaped noise; see the module docstring."""
+
+    name = "musicnn-like"
+
+    def __init__(self, real: np.ndarray, spread: float):
+        self.real, self.spread = real, spread
+        self.dim = real.shape[1]
+        self.mean = real.mean(axis=0)
+        covariance = np.cov(real, rowvar=False)
+        # With fewer real vectors than dimensions' worth of signal the smallest eigenvalues are near zero; the
+        # jitter only keeps the factorisation from failing on them.
+        jitter = 1e-9 * np.trace(covariance) / self.dim * np.eye(self.dim)
+        self.shape = np.linalg.cholesky(covariance + jitter).astype(np.float32)
+
+    def marker(self) -> dict:
+        return {"distribution": self.name, "spread": self.spread}
+
+    def sample(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        parents = rng.integers(0, len(self.real), size=count)
+        noise = self.directions(rng, count)
+        return self.mean + (self.real[parents] - self.mean + self.spread * noise) / np.sqrt(1 + self.spread**2)
+
+    def directions(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        return rng.standard_normal((count, self.dim), dtype=np.float32) @ self.shape.T
+
+
+def vector_distribution(name: str, dim: int, spread: float):
+    if name == "isotropic":
+        return Isotropic(dim)
+    real = real_sample()
+    if real.shape[1] != dim:
+        refuse(f"--distribution musicnn-like copies {real.shape[1]}-d musicnn vectors; use --dim {real.shape[1]}.")
+    return MusicnnLike(real, spread)
+
+
+def corpus_vectors(count: int, distribution, seed: int) -> np.ndarray:
+    vectors = np.empty((count, distribution.dim), dtype=np.float32)
     for first in range(0, count, CHUNK):
         rng = np.random.default_rng([seed, first // CHUNK])
         rows = min(CHUNK, count - first)
-        vectors[first : first + rows] = unit_rows(rng.standard_normal((CHUNK, dim), dtype=np.float32))[:rows]
+        vectors[first : first + rows] = unit_rows(distribution.sample(rng, CHUNK))[:rows]
     return vectors
 
 
-def make_queries(kind: str, count: int, corpus: np.ndarray, rng: np.random.Generator, noise: float) -> np.ndarray:
-    directions = unit_rows(rng.standard_normal((count, corpus.shape[1])))
+def cosine_spread(vectors: np.ndarray) -> dict:
+    """Percentiles of the cosines of all pairs and of each row's nearest other row (unit rows)."""
+    similarity = vectors @ vectors.T
+    pairs = similarity[np.triu_indices(len(vectors), k=1)]
+    np.fill_diagonal(similarity, -np.inf)
+    return {
+        "pair_cosine": np.percentile(pairs, GEOMETRY_PERCENTILES).round(3).tolist(),
+        "nearest_cosine": np.percentile(similarity.max(axis=1), GEOMETRY_PERCENTILES).round(3).tolist(),
+    }
+
+
+def geometry_figures(corpus: np.ndarray, chunk: int = 131_072) -> dict:
+    """The real sample against as many corpus rows, and each real vector's most similar corpus row."""
+    real = real_sample()
+    if real.shape[1] != corpus.shape[1]:
+        return {"note": f"the real sample is {real.shape[1]}-d, the corpus {corpus.shape[1]}-d"}
+    closest = np.full(len(real), -np.inf, dtype=np.float32)
+    for first in range(0, len(corpus), chunk):
+        closest = np.maximum(closest, (real @ corpus[first : first + chunk].T).max(axis=1))
+    return {
+        "percentiles": list(GEOMETRY_PERCENTILES),
+        "real": cosine_spread(real),
+        "synthetic": cosine_spread(corpus[: len(real)]),
+        "real_to_nearest_corpus_row": np.percentile(closest, GEOMETRY_PERCENTILES).round(3).tolist(),
+    }
+
+
+def make_queries(
+    kind: str, count: int, corpus: np.ndarray, rng: np.random.Generator, noise: float, distribution
+) -> np.ndarray:
     if kind == "random":
-        return directions
+        return unit_rows(distribution.sample(rng, count))
+    directions = unit_rows(distribution.directions(rng, count))
     queries = []
     for direction in directions:
         picks = rng.choice(len(corpus), size=int(rng.integers(2, 4)), replace=False)
@@ -178,7 +293,7 @@ def clear_corpus() -> None:
         )
 
 
-def load_corpus(model, vectors: np.ndarray, seed: int) -> tuple[dict, np.ndarray]:
+def load_corpus(model, vectors: np.ndarray, seed: int, distribution) -> tuple[dict, np.ndarray]:
     """Load one synthetic track per row of `vectors` into an empty catalogue; returns timings and track ids."""
     import psycopg
     from django.db import connection
@@ -189,7 +304,9 @@ def load_corpus(model, vectors: np.ndarray, seed: int) -> tuple[dict, np.ndarray
     from embedding.vector_index import drop_vector_index
 
     count = len(vectors)
-    model.settings = {"synthetic": {"tracks": count, "seed": seed, "made_by": "bench/bench_search.py"}}
+    model.settings = {
+        "synthetic": {"tracks": count, "seed": seed, **distribution.marker(), "made_by": "bench/bench_search.py"}
+    }
     model.save()
     # The index is built once the rows are in, which is far faster than growing it row by row, and timed apart.
     drop_vector_index(model)
@@ -235,15 +352,18 @@ def load_corpus(model, vectors: np.ndarray, seed: int) -> tuple[dict, np.ndarray
     return figures, track_ids
 
 
-def loaded_track_ids(model, count: int, seed: int, vectors: np.ndarray) -> np.ndarray:
-    """The ids of an already loaded corpus, after checking it is the one --tracks and --seed describe."""
+def loaded_track_ids(model, count: int, seed: int, vectors: np.ndarray, distribution) -> np.ndarray:
+    """The ids of an already loaded corpus, after checking it is the one the arguments describe."""
     from django.db import connection
 
     from embedding.models import TrackEmbedding
 
-    synthetic = model.settings.get("synthetic", {})
-    if synthetic.get("tracks") != count or synthetic.get("seed") != seed:
-        refuse(f"--skip-load: the database holds no corpus of {count} tracks with seed {seed}; run without it.")
+    # Corpora loaded before there was a choice of distribution were all isotropic.
+    synthetic = {"distribution": "isotropic", **model.settings.get("synthetic", {})}
+    wanted = {"tracks": count, "seed": seed, **distribution.marker()}
+    if any(synthetic.get(key) != value for key, value in wanted.items()):
+        described = ", ".join(f"{key} {value}" for key, value in wanted.items())
+        refuse(f"--skip-load: the database holds no corpus with {described}; run without it.")
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT id FROM tracks_track WHERE source_key LIKE %s ORDER BY source_key", [f"{SOURCE_KEY_PREFIX}%"]
@@ -261,8 +381,11 @@ def loaded_track_ids(model, count: int, seed: int, vectors: np.ndarray) -> np.nd
     return track_ids
 
 
-def build_index(model, maintenance_work_mem: str, workers: int, rebuild: bool) -> dict:
+def build_index(model, memory_mb: int | None, workers: int, rebuild: bool) -> dict:
+    """Time ensure_vector_index; `memory_mb` replaces the site's VECTOR_INDEX_BUILD_MEMORY_MB, which it sets."""
+    from django.conf import settings
     from django.db import connection
+    from django.test import override_settings
 
     from embedding.vector_index import drop_vector_index, ensure_vector_index
 
@@ -276,16 +399,17 @@ def build_index(model, maintenance_work_mem: str, workers: int, rebuild: bool) -
     connection.ensure_connection()
     handler = notices.append
     connection.connection.add_notice_handler(handler)
+    memory_mb = memory_mb or settings.VECTOR_INDEX_BUILD_MEMORY_MB
     try:
         with connection.cursor() as cursor:
-            cursor.execute("SET maintenance_work_mem = %s", [maintenance_work_mem])
             cursor.execute(f"SET max_parallel_maintenance_workers = {int(workers)}")
         start = time.perf_counter()
-        ensure_vector_index(model)
+        # ensure_vector_index sets maintenance_work_mem itself, inside its transaction, from the setting.
+        with override_settings(VECTOR_INDEX_BUILD_MEMORY_MB=memory_mb):
+            ensure_vector_index(model)
         elapsed = time.perf_counter() - start
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("RESET maintenance_work_mem")
             cursor.execute("RESET max_parallel_maintenance_workers")
         connection.connection.remove_notice_handler(handler)
     with connection.cursor() as cursor:
@@ -293,7 +417,7 @@ def build_index(model, maintenance_work_mem: str, workers: int, rebuild: bool) -
         size = cursor.fetchone()[0]
     return {
         "build_s": elapsed,
-        "maintenance_work_mem": maintenance_work_mem,
+        "maintenance_work_mem": f"{memory_mb}MB",
         "max_parallel_maintenance_workers": workers,
         "index_mib": size / 2**20,
         # pgvector says so when the graph outgrows maintenance_work_mem and the build slows down many times.
@@ -470,7 +594,8 @@ def thumb_figures(model, corpus: np.ndarray, track_ids: np.ndarray, rng, thumbs:
 
     from discovery.ranking import throughline_vector
     from discovery.search import ANCHOR_CANDIDATES, THROUGHLINE_CANDIDATES, recommendations
-    from embedding.vector_index import nearest_neighbours_many
+    from embedding import samples
+    from embedding.vector_index import forget_cached_vectors, nearest_neighbours_many
     from taste.services import create_station, set_thumb
 
     user, _ = get_user_model().objects.get_or_create(username=BENCH_USER)
@@ -488,17 +613,35 @@ def thumb_figures(model, corpus: np.ndarray, track_ids: np.ndarray, rng, thumbs:
     figures = {"anchors": SEEDS + LIKES, "in_process": {}}
     throughline = throughline_vector(corpus[rows[:SEEDS]])
     anchors = corpus[rows[: SEEDS + LIKES]]
+
+    def uncached_recommendations():
+        # What a station pays when none of its neighbourhoods or vectors are in this process's caches yet.
+        forget_cached_vectors()
+        return recommendations(station)
+
+    def corpus_sample_refresh():
+        # The sample is cached per process for minutes; one request in that many pays for drawing it again.
+        samples._corpus_samples.clear()
+        return samples.corpus_sample(model)
+
+    # (step, runs, of which warm-up): the refresh reads the whole table, so it gets fewer runs.
     steps = {
-        "recommendations": lambda: recommendations(station),
-        "throughline_candidates": lambda: nearest_neighbours_many(model, throughline, limit=THROUGHLINE_CANDIDATES),
-        "anchor_candidates": lambda: nearest_neighbours_many(model, anchors, limit=ANCHOR_CANDIDATES),
+        "recommendations": (lambda: recommendations(station), warmup + 30, warmup),
+        "recommendations_uncached": (uncached_recommendations, warmup + 30, warmup),
+        "corpus_sample_refresh": (corpus_sample_refresh, 12, 2),
+        "throughline_candidates": (
+            lambda: nearest_neighbours_many(model, throughline, limit=THROUGHLINE_CANDIDATES), warmup + 30, warmup
+        ),
+        "anchor_candidates": (
+            lambda: nearest_neighbours_many(model, anchors, limit=ANCHOR_CANDIDATES), warmup + 30, warmup
+        ),
     }
-    for name, step in steps.items():
+    for name, (step, runs, skipped) in steps.items():
         seconds = []
-        for run in range(warmup + 30):
+        for run in range(runs):
             start = time.perf_counter()
             step()
-            if run >= warmup:
+            if run >= skipped:
                 seconds.append(time.perf_counter() - start)
         figures["in_process"][name] = percentiles(seconds)
 
@@ -543,35 +686,40 @@ def thumb_figures(model, corpus: np.ndarray, track_ids: np.ndarray, rng, thumbs:
 def run_size(args, count: int) -> dict:
     from embedding.vector_index import DEFAULT_EF_SEARCH
 
-    facts = {"tracks": count, "dim": args.dim, "query_kind": args.query_kind, "seed": args.seed}
+    distribution = vector_distribution(args.distribution, args.dim, args.spread)
+    facts = {"tracks": count, "dim": args.dim, **distribution.marker(), "query_kind": args.query_kind,
+             "seed": args.seed}
     refuse_foreign_tracks()
     if not args.skip_load:
         # Emptied first, so that registering the model cannot build its index on a full table untimed.
         clear_corpus()
     model = benchmark_model(args.model, args.dim)
-    vectors = corpus_vectors(count, args.dim, args.seed)
+    start = time.perf_counter()
+    vectors = corpus_vectors(count, distribution, args.seed)
+    generate_s = time.perf_counter() - start
+    emit({**facts, "phase": "geometry", "generate_s": generate_s, **geometry_figures(vectors)})
     if args.skip_load:
-        track_ids = loaded_track_ids(model, count, args.seed, vectors)
+        track_ids = loaded_track_ids(model, count, args.seed, vectors, distribution)
         emit({**facts, "phase": "load", "skipped": True})
     else:
-        load, track_ids = load_corpus(model, vectors, args.seed)
+        load, track_ids = load_corpus(model, vectors, args.seed, distribution)
         emit({**facts, "phase": "load", **load, "loadavg": os.getloadavg()})
-    summary = {"tracks": count}
+    summary = {"tracks": count, "distribution": distribution.name}
 
     rebuild = args.rebuild_index or not args.skip_load
-    build = build_index(model, args.maintenance_work_mem, args.parallel_workers, rebuild)
+    build = build_index(model, args.build_memory_mb, args.parallel_workers, rebuild)
     emit({**facts, "phase": "build", **build, "loadavg": os.getloadavg()})
     summary.update(build_s=build["build_s"], index_mib=build.get("index_mib"))
 
     rng = np.random.default_rng([args.seed, count, 1])
-    latency_queries = make_queries(args.query_kind, args.warmup + args.queries, vectors, rng, args.noise)
+    latency_queries = make_queries(args.query_kind, args.warmup + args.queries, vectors, rng, args.noise, distribution)
     throughline = throughline_figures(model, latency_queries, args.warmup)
     emit({**facts, "phase": "throughline", **throughline, "loadavg": os.getloadavg()})
     summary.update(throughline_p50_ms=throughline["p50_ms"], throughline_p95_ms=throughline["p95_ms"])
 
     from discovery.search import THROUGHLINE_CANDIDATES
 
-    recall_queries = make_queries(args.query_kind, args.recall_queries, vectors, rng, args.noise)
+    recall_queries = make_queries(args.query_kind, args.recall_queries, vectors, rng, args.noise, distribution)
     start = time.perf_counter()
     truth_rows = exact_top_k(vectors, recall_queries, THROUGHLINE_CANDIDATES)
     exact_s = time.perf_counter() - start
@@ -596,6 +744,9 @@ def run_size(args, count: int) -> dict:
         thumb_p50_ms=thumbs["http"]["p50_ms"], thumb_p95_ms=thumbs["http"]["p95_ms"],
         recommendations_p50_ms=thumbs["in_process"]["recommendations"]["p50_ms"],
         recommendations_p95_ms=thumbs["in_process"]["recommendations"]["p95_ms"],
+        uncached_p50_ms=thumbs["in_process"]["recommendations_uncached"]["p50_ms"],
+        uncached_p95_ms=thumbs["in_process"]["recommendations_uncached"]["p95_ms"],
+        corpus_sample_p50_ms=thumbs["in_process"]["corpus_sample_refresh"]["p50_ms"],
     )
     return summary
 
@@ -617,9 +768,13 @@ def markdown_table(summaries: list[dict]) -> str:
         ("thumb → partial p95 (ms)", "thumb_p95_ms", True),
         ("recommendations() p50 (ms)", "recommendations_p50_ms", True),
         ("recommendations() p95 (ms)", "recommendations_p95_ms", True),
+        ("  caches emptied first, p50 (ms)", "uncached_p50_ms", True),
+        ("  caches emptied first, p95 (ms)", "uncached_p95_ms", True),
+        ("corpus sample drawn again, p50 (ms)", "corpus_sample_p50_ms", True),
     ]
     growth = len(summaries) > 1
-    header = ["", *(f"{s['tracks']:,} tracks" for s in summaries)] + (["growth ×"] if growth else [])
+    header = ["", *(f"{s['tracks']:,} tracks, {s['distribution']}" for s in summaries)]
+    header += ["growth ×"] if growth else []
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
 
     def cell(value):
@@ -646,12 +801,17 @@ def main():
     parser.add_argument("--recall-queries", type=int, default=100)
     parser.add_argument("--thumbs", type=int, default=100, help="timed thumb requests")
     parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--distribution", choices=["musicnn-like", "isotropic"], default="musicnn-like",
+                        help="how the synthetic vectors are spread (see above)")
+    parser.add_argument("--spread", type=float, default=0.5,
+                        help="musicnn-like: the noise around each real vector, relative to the real spread")
     parser.add_argument("--query-kind", choices=["centroid", "random"], default="centroid")
     parser.add_argument("--noise", type=float, default=0.2, help="noise added to centroid queries, relative")
     parser.add_argument("--target-recall", type=float, default=0.95)
     parser.add_argument("--skip-load", action="store_true", help="reuse the corpus loaded by an earlier run")
     parser.add_argument("--rebuild-index", action="store_true", help="with --skip-load: time a fresh index build")
-    parser.add_argument("--maintenance-work-mem", default="4GB", help="for the index build only")
+    parser.add_argument("--maintenance-work-mem", help="for the index build only, e.g. 4GB "
+                        "(default: the site's VECTOR_INDEX_BUILD_MEMORY_MB)")
     parser.add_argument("--parallel-workers", type=int, default=max(0, (os.cpu_count() or 1) - 1),
                         help="max_parallel_maintenance_workers for the index build (default: CPUs - 1)")
     parser.add_argument("--model", default="musicnn", help="name of the default model the vectors are stored under")
@@ -661,8 +821,14 @@ def main():
     sizes = args.tracks or [16000]
     if len(sizes) > 1 and args.skip_load:
         parser.error("--skip-load reuses one loaded corpus; give a single --tracks with it.")
-    if not MEMORY_SETTING.match(args.maintenance_work_mem):
-        parser.error("--maintenance-work-mem takes a size such as 512MB or 4GB.")
+    if args.spread < 0:
+        parser.error("--spread is a scale and cannot be negative.")
+    args.build_memory_mb = None
+    if args.maintenance_work_mem:
+        size = MEMORY_SETTING.match(args.maintenance_work_mem)
+        if not size:
+            parser.error("--maintenance-work-mem takes a size such as 512MB or 4GB.")
+        args.build_memory_mb = max(1, int(int(size.group(1)) * MB_PER_UNIT[size.group(2)]))
 
     data_dir = os.environ.get("WAVELENGTH_DATA")
     if not (data_dir or os.environ.get("DATABASE_URL")):
