@@ -11,7 +11,8 @@ import time
 import numpy as np
 from django.db import connection
 
-from embedding.models import EmbeddingModel, TrackEmbedding
+from embedding.models import EmbeddingModel
+from embedding.vector_index import track_vectors
 
 CORPUS_SAMPLE_SIZE = 2000
 CORPUS_SAMPLE_TTL_S = 600
@@ -30,19 +31,19 @@ def corpus_sample_with_ids(model: EmbeddingModel) -> tuple[np.ndarray, np.ndarra
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM embedding_trackembedding WHERE model_id = %s", [model.pk])
         total = cursor.fetchone()[0]
-        # A Bernoulli sample reads each row once; ORDER BY random() would sort the whole table.
+        # Block sampling reads only the pages it keeps (ORDER BY random() sorts the table, BERNOULLI reads all
+        # of it: 200 ms at a million tracks against 26 ms). Its price is a clumpier sample where neighbouring
+        # rows are alike, such as an album imported together, which the figures built on it can bear.
         percent = min(100.0, 100.0 * 1.2 * CORPUS_SAMPLE_SIZE / max(total, 1))
         cursor.execute(
-            f"SELECT id FROM embedding_trackembedding TABLESAMPLE BERNOULLI ({percent:.6f}) "
+            f"SELECT track_id FROM embedding_trackembedding TABLESAMPLE SYSTEM ({percent:.6f}) "
             "REPEATABLE (42) WHERE model_id = %s LIMIT %s",
             [model.pk, CORPUS_SAMPLE_SIZE],
         )
-        sample_ids = [row[0] for row in cursor.fetchall()]
-    rows = TrackEmbedding.objects.filter(pk__in=sample_ids).order_by("track_id").values_list("track_id", "vector")
-    ids = np.array([track_id for track_id, _ in rows], dtype=np.int64)
-    vectors = np.array([np.asarray(vector, dtype=np.float32) for _, vector in rows], dtype=np.float32)
-    if not len(ids):
-        vectors = np.zeros((0, model.dim), dtype=np.float32)
+        sample_ids = sorted(row[0] for row in cursor.fetchall())
+    found = track_vectors(model, sample_ids)
+    ids = np.array([pk for pk in sample_ids if pk in found], dtype=np.int64)
+    vectors = np.array([found[pk][0] for pk in ids], dtype=np.float32).reshape(len(ids), model.dim)
     _corpus_samples[model.pk] = (time.monotonic(), ids, vectors)
     return ids, vectors
 
