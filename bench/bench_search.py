@@ -455,20 +455,23 @@ def exact_sql_agreement(model, queries: np.ndarray, truth_ids: np.ndarray) -> fl
 
 
 def throughline_figures(model, queries: np.ndarray, warmup: int) -> dict:
-    from discovery.search import THROUGHLINE_CANDIDATES
-    from embedding.vector_index import DEFAULT_EF_SEARCH, nearest_neighbours
+    """The throughline query exactly as a station page sends it (its limit and its ef_search)."""
+    from discovery.search import THROUGHLINE_CANDIDATES, THROUGHLINE_EF_SEARCH
+    from embedding.vector_index import nearest_neighbours
+
+    def query_once(query):
+        nearest_neighbours(model, query, limit=THROUGHLINE_CANDIDATES, ef_search=THROUGHLINE_EF_SEARCH)
 
     for query in queries[:warmup]:
-        nearest_neighbours(model, query, limit=THROUGHLINE_CANDIDATES)
+        query_once(query)
     seconds = []
     for query in queries[warmup:]:
         start = time.perf_counter()
-        nearest_neighbours(model, query, limit=THROUGHLINE_CANDIDATES)
+        query_once(query)
         seconds.append(time.perf_counter() - start)
     return {
         "limit": THROUGHLINE_CANDIDATES,
-        # nearest_neighbours raises ef_search to the limit, so a 200-candidate query explores 200, not 100.
-        "ef_search_effective": max(DEFAULT_EF_SEARCH, THROUGHLINE_CANDIDATES),
+        "ef_search_effective": max(THROUGHLINE_EF_SEARCH, THROUGHLINE_CANDIDATES),
         "warmup": warmup,
         "index_used": index_is_used(model, queries[0], THROUGHLINE_CANDIDATES),
         **percentiles(seconds),
@@ -593,7 +596,7 @@ def thumb_figures(model, corpus: np.ndarray, track_ids: np.ndarray, rng, thumbs:
     from django.contrib.auth import get_user_model
 
     from discovery.ranking import throughline_vector
-    from discovery.search import ANCHOR_CANDIDATES, THROUGHLINE_CANDIDATES, recommendations
+    from discovery.search import ANCHOR_CANDIDATES, THROUGHLINE_CANDIDATES, THROUGHLINE_EF_SEARCH, recommendations
     from embedding import samples
     from embedding.vector_index import forget_cached_vectors, nearest_neighbours_many
     from taste.services import create_station, set_thumb
@@ -630,7 +633,11 @@ def thumb_figures(model, corpus: np.ndarray, track_ids: np.ndarray, rng, thumbs:
         "recommendations_uncached": (uncached_recommendations, warmup + 30, warmup),
         "corpus_sample_refresh": (corpus_sample_refresh, 12, 2),
         "throughline_candidates": (
-            lambda: nearest_neighbours_many(model, throughline, limit=THROUGHLINE_CANDIDATES), warmup + 30, warmup
+            lambda: nearest_neighbours_many(
+                model, throughline, limit=THROUGHLINE_CANDIDATES, ef_search=THROUGHLINE_EF_SEARCH
+            ),
+            warmup + 30,
+            warmup,
         ),
         "anchor_candidates": (
             lambda: nearest_neighbours_many(model, anchors, limit=ANCHOR_CANDIDATES), warmup + 30, warmup
@@ -717,7 +724,7 @@ def run_size(args, count: int) -> dict:
     emit({**facts, "phase": "throughline", **throughline, "loadavg": os.getloadavg()})
     summary.update(throughline_p50_ms=throughline["p50_ms"], throughline_p95_ms=throughline["p95_ms"])
 
-    from discovery.search import THROUGHLINE_CANDIDATES
+    from discovery.search import THROUGHLINE_CANDIDATES, THROUGHLINE_EF_SEARCH
 
     recall_queries = make_queries(args.query_kind, args.recall_queries, vectors, rng, args.noise, distribution)
     start = time.perf_counter()
@@ -725,7 +732,11 @@ def run_size(args, count: int) -> dict:
     exact_s = time.perf_counter() - start
     truth_ids = track_ids[truth_rows]
     recall = recall_figures(model, recall_queries, truth_ids, args.target_recall)
-    candidates = recall_at(model, recall_queries, truth_ids, DEFAULT_EF_SEARCH, limit=THROUGHLINE_CANDIDATES)
+    candidates = recall_at(model, recall_queries, truth_ids, THROUGHLINE_EF_SEARCH, limit=THROUGHLINE_CANDIDATES)
+    # The first 20 of the page's throughline query: recall@20 at the ef_search the site uses for it.
+    candidates["recall_at_20_of_its_first_20"] = recall_at(
+        model, recall_queries, truth_ids, THROUGHLINE_EF_SEARCH, limit=RECALL_K
+    )[f"recall_at_{RECALL_K}"]
     agreement = exact_sql_agreement(model, recall_queries[:10], truth_ids[:10, :RECALL_K])
     emit({**facts, "phase": "recall", **recall, "throughline_candidates": candidates,
           "numpy_exact_s": exact_s, "exact_sql_agrees_with_numpy": agreement, "loadavg": os.getloadavg()})
@@ -736,6 +747,7 @@ def run_size(args, count: int) -> dict:
         smallest_ef=recall["smallest_ef_search_reaching_target"],
         smallest_ef_p95_ms=(recall["at_smallest"] or {}).get("p95_ms"),
         candidates_recall_at_200=candidates[f"recall_at_{THROUGHLINE_CANDIDATES}"],
+        throughline_recall_at_20=candidates["recall_at_20_of_its_first_20"],
     )
 
     thumbs = thumb_figures(model, vectors, track_ids, rng, args.thumbs, args.warmup)
@@ -764,6 +776,7 @@ def markdown_table(summaries: list[dict]) -> str:
         ("smallest ef_search for target recall", "smallest_ef", False),
         ("  its p95, limit 20 (ms)", "smallest_ef_p95_ms", True),
         ("throughline candidates recall@200", "candidates_recall_at_200", False),
+        ("throughline recall@20 (the page's query)", "throughline_recall_at_20", False),
         ("thumb → partial p50 (ms)", "thumb_p50_ms", True),
         ("thumb → partial p95 (ms)", "thumb_p95_ms", True),
         ("recommendations() p50 (ms)", "recommendations_p50_ms", True),
