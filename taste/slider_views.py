@@ -1,20 +1,20 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from taste.models import Slider, SliderRating
+from taste.responses import bad_request
 from taste.services import StationError, parse_one_track_id
 from taste.slider_services import (
     SliderDark,
     SliderError,
     create_slider,
     parse_rating,
+    ranking,
     rate,
     rate_more,
-    ranking,
     visible_sliders,
 )
 from tracks.models import Track
@@ -25,10 +25,6 @@ RANKING_MAX = 500
 def _get_slider_for_user(request, pk) -> Slider:
     """A slider the user may see: their own, or a public one. Anyone else's private slider is a 404."""
     return get_object_or_404(visible_sliders(request.user), pk=pk)
-
-
-def _bad_request(request, message: str) -> HttpResponse:
-    return HttpResponseBadRequest(render_to_string("taste/partials/error.html", {"message": message}, request=request))
 
 
 def _status_context(slider: Slider, user) -> dict:
@@ -55,7 +51,7 @@ def sliders(request):
             )
         except SliderError as error:
             if request.htmx:
-                return _bad_request(request, str(error))
+                return bad_request(request, str(error))
             return _slider_list(request, error=str(error), status=400)
         if request.htmx:
             return HttpResponseClientRedirect(slider.get_absolute_url())
@@ -100,7 +96,7 @@ def slider_ratings(request, pk):
         track_id = parse_one_track_id(request.POST.getlist("track"))
         rate(slider, request.user, track_id, parse_rating(request.POST.get("value")))
     except (SliderError, StationError) as error:
-        return _bad_request(request, str(error))
+        return bad_request(request, str(error))
     slider.refresh_from_db()
     return render(request, "taste/partials/slider_status.html", _status_context(slider, request.user))
 
@@ -127,7 +123,7 @@ def slider_ranking(request, pk):
     try:
         ranked = _ranked_tracks(slider, 20, highest)
     except SliderDark as dark:
-        return _bad_request(request, str(dark))
+        return bad_request(request, str(dark))
     return render(request, "taste/partials/slider_ranking.html", {"slider": slider, "ranked": ranked, "highest": highest})
 
 

@@ -1,14 +1,13 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from discovery.search import recommendations
 from taste.models import Station, Thumb
 from taste.playlists import m3u, xspf
-from taste.slider_services import visible_sliders
+from taste.responses import bad_request
 from taste.services import (
     StationError,
     add_seed,
@@ -21,16 +20,12 @@ from taste.services import (
     set_knobs,
     set_thumb,
 )
+from taste.slider_services import visible_sliders
 
 
 def _get_station_for_user(request, pk) -> Station:
     """The station if it belongs to the signed-in user; anyone else gets a 404, never a hint it exists."""
     return get_object_or_404(Station, pk=pk, owner=request.user)
-
-
-def _bad_request(request, message: str) -> HttpResponse:
-    html = render_to_string("taste/partials/error.html", {"message": message}, request=request)
-    return HttpResponseBadRequest(html)
 
 
 def _live_context(request, station: Station) -> dict:
@@ -64,7 +59,7 @@ def stations(request):
                 request.user, parse_track_ids(request.POST.getlist("seed")), request.POST.get("name", "")
             )
         except StationError as error:
-            return _bad_request(request, str(error))
+            return bad_request(request, str(error))
         return redirect("station_detail", pk=station.pk)
     stations = request.user.stations.prefetch_related("seed_links__track")
     return render(request, "taste/station_list.html", {"stations": stations})
@@ -86,7 +81,7 @@ def station_thumbs(request, pk):
     try:
         set_thumb(station, parse_one_track_id(request.POST.getlist("track")), request.POST.get("value", ""))
     except StationError as error:
-        return _bad_request(request, str(error))
+        return bad_request(request, str(error))
     return _after_change(request, station)
 
 
@@ -101,7 +96,7 @@ def station_seeds(request, pk):
         else:
             add_seed(station, track_id)
     except StationError as error:
-        return _bad_request(request, str(error))
+        return bad_request(request, str(error))
     return _after_change(request, station)
 
 
@@ -115,7 +110,7 @@ def station_results(request, pk):
         usable = set(visible_sliders(request.user).filter(lit=True).values_list("pk", flat=True))
         slider_knobs = parse_slider_knobs(request.GET, usable)
     except StationError as error:
-        return _bad_request(request, str(error))
+        return bad_request(request, str(error))
     set_knobs(station, breadth, explore, slider_knobs)
     return _live_partial(request, station)
 
