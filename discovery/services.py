@@ -1,9 +1,7 @@
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
-
 from embedding.models import EmbeddingModel
-from tracks.models import Track
+from tracks.models import Track, status_counts
 
 
 @dataclass(frozen=True)
@@ -21,10 +19,5 @@ class CorpusSummary:
 
 def corpus_summary() -> CorpusSummary:
     """Counts of the visible corpus by state, in one query."""
-    counts = Track.objects.filter(hidden=False).aggregate(
-        tracks=Count("id"),
-        ready=Count("id", filter=Q(status=Track.Status.READY)),
-        pending=Count("id", filter=Q(status=Track.Status.PENDING)),
-        failed=Count("id", filter=Q(status=Track.Status.FAILED)),
-    )
-    return CorpusSummary(**counts, default_model=EmbeddingModel.default())
+    counts = status_counts(Track.objects.filter(hidden=False))
+    return CorpusSummary(tracks=sum(counts.values()), **counts, default_model=EmbeddingModel.default())

@@ -1,8 +1,6 @@
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
-
-from tracks.models import Track
+from tracks.models import Track, status_counts
 
 
 @dataclass(frozen=True)
@@ -28,9 +26,4 @@ class EmbeddingProgress:
 def embedding_progress() -> EmbeddingProgress:
     from django_q.brokers import get_broker
 
-    counts = Track.objects.aggregate(
-        ready=Count("id", filter=Q(status=Track.Status.READY)),
-        pending=Count("id", filter=Q(status=Track.Status.PENDING)),
-        failed=Count("id", filter=Q(status=Track.Status.FAILED)),
-    )
-    return EmbeddingProgress(**counts, queued_batches=get_broker().queue_size() or 0)
+    return EmbeddingProgress(**status_counts(Track.objects.all()), queued_batches=get_broker().queue_size() or 0)

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 
 
 class TrackSource(models.TextChoices):
@@ -110,3 +110,10 @@ class Track(models.Model):
     @property
     def has_audio(self) -> bool:
         return bool(self.audio_file or self.audio_path or self.preview_url)
+
+
+def status_counts(tracks) -> dict[str, int]:
+    """{"ready": n, "pending": n, "failed": n} of a queryset of tracks, in one query."""
+    return tracks.aggregate(
+        **{status: Count("id", filter=Q(status=status)) for status in TrackStatus.values}
+    )

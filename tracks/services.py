@@ -102,14 +102,15 @@ def save_audio_track(
     copy_into_storage: bool,
     metadata: dict | None = None,
     fallbacks: dict | None = None,
+    sha256: str | None = None,
 ) -> tuple[Track, str]:
     """Create or refresh the track for the audio file at `path`; returns (track, outcome).
 
     outcome is "added", "updated" (new content), "unchanged" or "failed" (the file is not usable audio; the
     track records why). `metadata` (title, artist, ...) wins over the file's own tags where given;
-    `fallbacks` fill in only what the tags leave empty.
+    `fallbacks` fill in only what the tags leave empty. `sha256`: the file's checksum, if the caller has it.
     """
-    sha256 = file_sha256(path)
+    sha256 = sha256 or file_sha256(path)
     existing = Track.objects.filter(source=source, source_key=source_key).first()
     if existing is not None and existing.content_sha256 == sha256 and existing.status != Track.Status.FAILED:
         return existing, "unchanged"
@@ -221,10 +222,12 @@ def ingest_upload(uploaded_file, fallbacks: dict | None = None) -> tuple[Track, 
         with open(path, "wb") as handle:
             for chunk in uploaded_file.chunks():
                 handle.write(chunk)
+        sha256 = file_sha256(path)
         return save_audio_track(
             path,
             source=Track.Source.UPLOAD,
-            source_key=file_sha256(path),
+            source_key=sha256,
             copy_into_storage=True,
             fallbacks=fallbacks,
+            sha256=sha256,
         )
