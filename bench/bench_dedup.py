@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus_clips import CACHE, corpus_tracks, preview_clips, write_m4a  # noqa: E402
-from embedding.audio import decode  # noqa: E402
+from tracks.audio import decode  # noqa: E402
 
 VARIANTS = ["mp3_96k", "minus_6db", "trim_0.5s", "resample_22k"]
 

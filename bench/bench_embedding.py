@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus_clips import preview_clips  # noqa: E402
-from embedding.audio import decode, decode_many  # noqa: E402
+from tracks.audio import decode, decode_many  # noqa: E402
 
 MUSICNN_GFLOP_PER_PATCH = 2 * 1.40  # 1.40 GMAC per 3-s patch (research note), 2 FLOP per MAC
 

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
-from embedding.audio import AudioDecodeError, DecodedAudio, decode_many
+from tracks.audio import AudioDecodeError, DecodedAudio, decode_many
 from embedding.base import DEFAULT_MODEL, AudioEmbedder, ModelUnavailable
 from embedding.models import EmbeddingModel, TrackEmbedding
 from tracks.dedup import link_near_duplicates

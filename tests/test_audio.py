@@ -4,7 +4,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from embedding.audio import DEFAULT_WINDOWS, AudioDecodeError, DecodedAudio, Windows, decode, decode_many, probe
+from tracks.audio import DEFAULT_WINDOWS, AudioDecodeError, DecodedAudio, Windows, decode, decode_many, probe
 from tests import audio_samples as samples
 
 TAGS = {"title": "Night Drive", "artist": "The Testers", "album": "Synthetic", "genre": "Electronic",

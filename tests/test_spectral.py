@@ -3,7 +3,7 @@ import time
 import numpy as np
 import pytest
 
-from embedding.audio import decode
+from tracks.audio import decode
 from embedding.base import EmbeddingBatch, load_embedder
 from embedding.spectral import DIM, SAMPLE_RATE, clip_features, dct_matrix, mel_filterbank
 from tests import audio_samples as samples

@@ -17,7 +17,7 @@ from pathlib import Path
 from django.core.files import File
 from django.db import transaction
 
-from embedding.audio import AudioDecodeError, AudioInfo, probe
+from tracks.audio import AudioDecodeError, AudioInfo, probe
 from tracks.dedup import link_exact_duplicates
 from tracks.models import Track
 
