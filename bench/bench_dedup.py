@@ -108,7 +108,8 @@ def main():
     ])
 
     print(json.dumps({
-        "model": args.model, "level": embedder.settings.get("input_level", "as decoded"), "clips": len(clips), "positives": int(positives.size), "negatives": len(pairs),
+        "model": args.model, "level": embedder.settings.get("input_level", "as decoded"), "clips": len(clips),
+        "positives": int(positives.size), "negatives": len(pairs),
         "positive_cosine_min_by_variant": {v: float(positives[:, k].min()) for k, v in enumerate(VARIANTS)},
         "positive_cosine_median_by_variant": {v: float(np.median(positives[:, k])) for k, v in enumerate(VARIANTS)},
         "negative_cosine_max": float(negatives.max()),

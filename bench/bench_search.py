@@ -456,7 +456,7 @@ def exact_sql_agreement(model, queries: np.ndarray, truth_ids: np.ndarray) -> fl
 
 def throughline_figures(model, queries: np.ndarray, warmup: int) -> dict:
     """The throughline query exactly as a station page sends it (its limit and its ef_search)."""
-    from discovery.search import THROUGHLINE_CANDIDATES, THROUGHLINE_EF_SEARCH
+    from discovery.engine.candidates import THROUGHLINE_CANDIDATES, THROUGHLINE_EF_SEARCH
     from embedding.vector_index import nearest_neighbours
 
     def query_once(query):
@@ -595,11 +595,12 @@ def log_in(base: str, username: str, password: str):
 def thumb_figures(model, corpus: np.ndarray, track_ids: np.ndarray, rng, thumbs: int, warmup: int) -> dict:
     from django.contrib.auth import get_user_model
 
-    from discovery.ranking import throughline_vector
-    from discovery.search import ANCHOR_CANDIDATES, THROUGHLINE_CANDIDATES, THROUGHLINE_EF_SEARCH, recommendations
+    from discovery.engine.candidates import ANCHOR_CANDIDATES, THROUGHLINE_CANDIDATES, THROUGHLINE_EF_SEARCH
+    from discovery.engine.ranking import throughline_vector
     from embedding import samples
     from embedding.vector_index import forget_cached_vectors, nearest_neighbours_many
-    from taste.services import create_station, set_thumb
+    from taste.stations.recommendations import recommendations
+    from taste.stations.services import create_station, set_thumb
 
     user, _ = get_user_model().objects.get_or_create(username=BENCH_USER)
     password = secrets.token_urlsafe(18)
@@ -724,7 +725,7 @@ def run_size(args, count: int) -> dict:
     emit({**facts, "phase": "throughline", **throughline, "loadavg": os.getloadavg()})
     summary.update(throughline_p50_ms=throughline["p50_ms"], throughline_p95_ms=throughline["p95_ms"])
 
-    from discovery.search import THROUGHLINE_CANDIDATES, THROUGHLINE_EF_SEARCH
+    from discovery.engine.candidates import THROUGHLINE_CANDIDATES, THROUGHLINE_EF_SEARCH
 
     recall_queries = make_queries(args.query_kind, args.recall_queries, vectors, rng, args.noise, distribution)
     start = time.perf_counter()

@@ -23,7 +23,9 @@ def corpus_tracks(corpus: Path, count: int, min_seconds: float = 40.0) -> list[P
     manifest = corpus / "manifest.csv"
     if manifest.exists():
         with open(manifest, newline="") as handle:
-            rows = [r for r in csv.DictReader(handle) if r["content"] == "music" and float(r["duration_s"]) >= min_seconds]
+            rows = [
+                r for r in csv.DictReader(handle) if r["content"] == "music" and float(r["duration_s"]) >= min_seconds
+            ]
         paths = [corpus / r["path"] for r in rows]
     else:
         paths = sorted(p for p in corpus.rglob("*") if p.suffix.lower() in {".ogg", ".opus", ".mp3", ".flac", ".wav"})
@@ -59,7 +61,9 @@ def write_m4a(samples: np.ndarray, path: Path, rate: int = 44100, bitrate: int =
         block = 1024 * 8
         for start in range(0, samples.shape[1], block):
             frame = av.AudioFrame.from_ndarray(
-                np.ascontiguousarray(samples[:, start : start + block], dtype=np.float32), format="fltp", layout="stereo"
+                np.ascontiguousarray(samples[:, start : start + block], dtype=np.float32),
+                format="fltp",
+                layout="stereo",
             )
             frame.sample_rate, frame.pts = rate, start
             container.mux(stream.encode(frame))

@@ -63,7 +63,8 @@ INSTALLED_APPS = [
     "discovery",
     "tracks",
     "embedding",
-    "taste",
+    "taste.sliders",
+    "taste.stations",
 ]
 
 MIDDLEWARE = [

@@ -12,10 +12,10 @@ urlpatterns = [
     path("search/seed/<int:pk>/", views.seed_chip, name="seed_chip"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("tracks/<int:pk>/", views.track_detail, name="track_detail"),
     path("tracks/", include("tracks.urls")),
-    path("stations/", include("taste.urls")),
-    path("sliders/", include("taste.slider_urls")),
+    path("stations/", include("taste.stations.urls")),
+    path("sliders/", include("taste.sliders.urls")),
     path("embedding/", include("embedding.urls")),
     path("admin/", admin.site.urls),
 ]
-

@@ -1,5 +1,7 @@
 from dataclasses import dataclass
 
+from django_q.brokers import get_broker
+
 from tracks.models import Track, status_counts
 
 
@@ -24,6 +26,4 @@ class EmbeddingProgress:
 
 
 def embedding_progress() -> EmbeddingProgress:
-    from django_q.brokers import get_broker
-
     return EmbeddingProgress(**status_counts(Track.objects.all()), queued_batches=get_broker().queue_size() or 0)

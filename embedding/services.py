@@ -14,11 +14,12 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django_q.tasks import async_task
 
-from tracks.audio import AudioDecodeError, DecodedAudio, decode_many
 from embedding.base import DEFAULT_MODEL, AudioEmbedder, ModelUnavailable
+from embedding.dedup import link_near_duplicates
 from embedding.models import EmbeddingModel, TrackEmbedding
-from tracks.dedup import link_near_duplicates
+from tracks.audio import AudioDecodeError, DecodedAudio, decode_many
 from tracks.models import Track
 
 log = logging.getLogger(__name__)
@@ -143,8 +144,6 @@ def enqueue_embedding(
     track_ids: Sequence[int], model_name: str | None = None, batch_size: int | None = None, device: str | None = None
 ) -> int:
     """Queue `track_ids` for the worker in batches; returns how many tasks were queued."""
-    from django_q.tasks import async_task
-
     model_name = model_name or default_model_name()
     device = device or settings.EMBED_DEVICE
     chunks = batches(list(track_ids), batch_size or settings.EMBED_BATCH_SIZE)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import psycopg
+from django.conf import settings
 from django.db import connection, transaction
 
 # pgvector's default of 40 candidates per search loses recall on large corpora; see docs/benchmarks.md.
@@ -26,8 +27,6 @@ def _index_expression(dim: int) -> str:
 
 def ensure_vector_index(model) -> None:
     """Create the model's HNSW cosine index if it is missing (idempotent)."""
-    from django.conf import settings
-
     with transaction.atomic(), connection.cursor() as cursor:
         # The graph is built in memory; past maintenance_work_mem pgvector builds far more slowly on disk.
         cursor.execute(f"SET LOCAL maintenance_work_mem = '{int(settings.VECTOR_INDEX_BUILD_MEMORY_MB)}MB'")
@@ -186,7 +185,8 @@ def track_vectors(model, track_ids) -> dict[int, tuple[np.ndarray, dict]]:
         connection.ensure_connection()
         with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(
-                "SELECT track_id, vector, tags FROM embedding_trackembedding WHERE model_id = %s AND track_id = ANY(%s)",
+                "SELECT track_id, vector, tags FROM embedding_trackembedding "
+                "WHERE model_id = %s AND track_id = ANY(%s)",
                 [model.pk, missing],
                 binary=True,
             )

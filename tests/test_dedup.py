@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 from django.utils import timezone
 
+from embedding.dedup import link_near_duplicates
 from embedding.models import EmbeddingModel, TrackEmbedding
 from tests.vectors import random_unit_vectors
-from tracks.dedup import canonical_track, durations_close, link_near_duplicates, normalise_artist, normalise_title
+from tracks.dedup import canonical_track, durations_close, normalise_artist, normalise_title
 from tracks.models import Track
 
 

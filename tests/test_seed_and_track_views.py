@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from taste.models import Thumb
-from taste.services import create_station, set_thumb
+from taste.stations.models import Thumb
+from taste.stations.services import create_station, set_thumb
 from tests.catalogue import make_catalogue
 
 

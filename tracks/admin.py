@@ -1,13 +1,10 @@
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import Exists, OuterRef
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from embedding.models import EmbeddingModel, TrackEmbedding
-from embedding.services import enqueue_embedding, mark_pending_and_enqueue
 from tracks.forms import AudioUploadForm
 from tracks.models import Track
 from tracks.services import ingest_upload
@@ -28,71 +25,18 @@ class DuplicateFilter(admin.SimpleListFilter):
         return queryset
 
 
-class EmbeddedByFilter(admin.SimpleListFilter):
-    """Which tracks have (or still lack) a vector from a given model."""
-
-    title = "embedded by model"
-    parameter_name = "embedded_by"
-    MISSING_PREFIX = "missing:"
-
-    def lookups(self, request, model_admin):
-        choices = []
-        for model in EmbeddingModel.objects.all():
-            choices.append((model.name, f"{model.name}: embedded"))
-            choices.append((f"{self.MISSING_PREFIX}{model.name}", f"{model.name}: not embedded"))
-        return choices
-
-    def queryset(self, request, queryset):
-        value = self.value()
-        if not value:
-            return queryset
-        missing = value.startswith(self.MISSING_PREFIX)
-        name = value.removeprefix(self.MISSING_PREFIX)
-        embedded = Exists(TrackEmbedding.objects.filter(track=OuterRef("pk"), model__name=name))
-        return queryset.filter(~embedded if missing else embedded)
-
-
-class TrackEmbeddingInline(admin.TabularInline):
-    """Read-only: vectors are written by the embedding jobs, never by hand."""
-
-    model = TrackEmbedding
-    extra = 0
-    can_delete = False
-    fields = ["model", "dimensions", "top_tags_summary", "created"]
-    readonly_fields = fields
-    verbose_name_plural = "Embeddings"
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="dimensions")
-    def dimensions(self, obj):
-        return len(obj.vector) if obj.vector is not None else "—"
-
-    @admin.display(description="top tags")
-    def top_tags_summary(self, obj):
-        tags = obj.top_tags(5)
-        if not tags:
-            return "—"
-        return ", ".join(f"{name} {score:.2f}" for name, score in tags)
-
-
 @admin.register(Track)
 class TrackAdmin(admin.ModelAdmin):
     list_display = ["title", "artist", "album", "source", "status", "hidden", "is_duplicate", "duration", "created"]
     list_display_links = ["title"]
-    list_filter = ["status", "source", "hidden", DuplicateFilter, EmbeddedByFilter]
+    list_filter = ["status", "source", "hidden", DuplicateFilter]
     search_fields = ["title", "artist", "album"]
     list_select_related = ["duplicate_of"]
     list_per_page = 100
-    actions = ["hide_tracks", "unhide_tracks", "mark_for_reembedding", "retry_failed"]
+    actions = ["hide_tracks", "unhide_tracks"]
     raw_id_fields = ["duplicate_of"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = ["audio_player", "content_sha256", "status", "error", "created", "updated", "duplicates_list"]
-    inlines = [TrackEmbeddingInline]
     fieldsets = [
         (None, {"fields": ["title", "artist", "album", "genre", "year", "duration_s", "audio_player"]}),
         ("Source", {"fields": ["source", "source_key", "audio_file", "audio_path", "preview_url", "artwork_url"]}),
@@ -143,18 +87,9 @@ class TrackAdmin(admin.ModelAdmin):
         count = queryset.update(hidden=False)
         self.message_user(request, f"Unhid {count} track(s).", messages.SUCCESS)
 
-    @admin.action(description="Embed selected tracks again")
-    def mark_for_reembedding(self, request, queryset):
-        # Existing vectors stay until new ones replace them, so search keeps working meanwhile.
-        ids = list(queryset.values_list("pk", flat=True))
-        mark_pending_and_enqueue(ids)
-        self.message_user(request, f"Queued {len(ids)} track(s) to be embedded again.", messages.SUCCESS)
-
-    @admin.action(description="Retry the failed ones among the selected tracks")
-    def retry_failed(self, request, queryset):
-        ids = list(queryset.filter(status=Track.Status.FAILED).values_list("pk", flat=True))
-        mark_pending_and_enqueue(ids)
-        self.message_user(request, f"Queued {len(ids)} failed track(s) to be tried again.", messages.SUCCESS)
+    def tracks_uploaded(self, request, track_ids: list[int]) -> None:
+        """Called with the tracks an upload added or changed; the embedding app's admin queues them."""
+        self.message_user(request, f"Added {len(track_ids)} track(s).")
 
     def get_urls(self):
         upload = path("upload/", self.admin_site.admin_view(self.upload_view), name="tracks_track_upload")
@@ -177,8 +112,7 @@ class TrackAdmin(admin.ModelAdmin):
                 else:
                     queued.append(track.pk)
             if queued:
-                enqueue_embedding(queued)
-                self.message_user(request, f"Added {len(queued)} track(s); they are queued for embedding.")
+                self.tracks_uploaded(request, queued)
             return redirect("admin:tracks_track_changelist")
         context = {
             **self.admin_site.each_context(request),

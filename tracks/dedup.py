@@ -1,9 +1,10 @@
 """Re-releases and remasters of one recording point to one canonical track.
 
 Three signals say two tracks are the same recording:
-- the same bytes (content SHA-256);
+- the same bytes (content SHA-256), checked here when a file is ingested;
 - vectors almost identical (cosine at least the model's threshold in settings.DEDUP_MIN_COSINE, chosen on
-  measurements in docs/benchmarks.md) *and* durations within DEDUP_DURATION_TOLERANCE;
+  measurements in docs/benchmarks.md) *and* durations within DEDUP_DURATION_TOLERANCE, checked by
+  embedding/dedup.py once a track has its vector;
 - the same title and artist once re-release markers ("Remastered 2011", "Deluxe Edition") are removed.
 A group's canonical track is the longest, then the oldest. Live versions, remixes and edits keep their
 marker in the title and differ in sound, so they stay separate.
@@ -15,7 +16,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-import numpy as np
 from django.conf import settings
 from django.db import transaction
 
@@ -92,27 +92,3 @@ def same_title_and_artist(track: Track) -> list[Track]:
         return []
     candidates = Track.objects.exclude(pk=track.pk).filter(title__istartswith=track.title[:3])
     return [c for c in candidates if normalise_title(c.title) == title and normalise_artist(c.artist) == artist]
-
-
-def link_near_duplicates(track_ids: Iterable[int], model) -> int:
-    """Link each of `track_ids` to the same recordings among all tracks embedded by `model`.
-
-    Returns how many of the tracks were found to have a duplicate.
-    """
-    from embedding.models import TrackEmbedding
-    from embedding.vector_index import nearest_neighbours
-
-    min_cosine = settings.DEDUP_MIN_COSINE.get(model.name)
-    linked = 0
-    embeddings = TrackEmbedding.objects.filter(model=model, track_id__in=list(track_ids)).select_related("track")
-    for embedding in embeddings:
-        track = embedding.track
-        same = same_title_and_artist(track)
-        if min_cosine is not None:
-            neighbours = nearest_neighbours(model, np.asarray(embedding.vector), limit=10)
-            close_ids = [pk for pk, distance in neighbours if pk != track.pk and 1.0 - distance >= min_cosine]
-            same += [c for c in Track.objects.filter(pk__in=close_ids) if durations_close(c.duration_s, track.duration_s)]
-        if same:
-            link_group([track, *same])
-            linked += 1
-    return linked

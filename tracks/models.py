@@ -1,9 +1,15 @@
+import re
 from pathlib import Path
 
 from django.contrib.postgres.indexes import GinIndex
-from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
 from django.db import models
 from django.db.models import Count, F, Q
+
+import discovery.lib.lookups  # noqa: F401  (registers `pk__any=[...]`)
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_SEARCH_WORDS = 8
 
 
 class TrackSource(models.TextChoices):
@@ -18,8 +24,37 @@ class TrackStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class TrackQuerySet(models.QuerySet):
+    """The one vocabulary for "which tracks": every listener-facing list starts from `canonical()`."""
+
+    def visible(self):
+        """Tracks a listener may open and play: not hidden by a curator (staff see hidden ones in the admin)."""
+        return self.filter(hidden=False)
+
+    def canonical(self):
+        """Visible tracks that are not a re-release of another: what search, seeds, stations, sliders and
+        playlists offer, so one recording never appears twice."""
+        return self.visible().filter(duplicate_of__isnull=True)
+
+    def matching(self, query: str):
+        """Tracks whose title, artist or album match every word of `query` as a prefix, best match first."""
+        words = _WORD.findall(query.casefold())[:MAX_SEARCH_WORDS]
+        if not words:
+            return self.none()
+        # Prefix matching on each word ("beat" finds "Beatles"); the words are \\w+ only, so nothing the user
+        # typed can change the tsquery's syntax.
+        tsquery = SearchQuery(" & ".join(f"{word}:*" for word in words), search_type="raw", config="simple")
+        return (
+            self.filter(search_document=tsquery)
+            .annotate(rank=SearchRank(F("search_document"), tsquery))
+            .order_by("-rank", "artist", "title", "pk")
+        )
+
+
 class Track(models.Model):
     """One recording in the corpus, wherever its audio came from."""
+
+    objects = TrackQuerySet.as_manager()
 
     Source = TrackSource
     Status = TrackStatus

@@ -7,9 +7,9 @@ and never stop a batch.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +17,7 @@ from pathlib import Path
 from django.core.files import File
 from django.db import transaction
 
+from discovery.lib.hashing import file_sha256
 from tracks.audio import AudioDecodeError, AudioInfo, probe
 from tracks.dedup import link_exact_duplicates
 from tracks.models import Track
@@ -70,14 +71,6 @@ class IngestReport:
         if self.vanished:
             parts.append(f"{len(self.vanished)} vanished")
         return ", ".join(parts)
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _metadata(info: AudioInfo, overrides: dict, fallbacks: dict) -> dict:
@@ -214,8 +207,6 @@ def _holds_audio(path: Path) -> bool:
 
 def ingest_upload(uploaded_file, fallbacks: dict | None = None) -> tuple[Track, str]:
     """A file a curator uploaded in the admin: kept in media storage, identified by its checksum."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(prefix="wavelength-upload-") as folder:
         # Keep the uploaded name, so a file without tags is titled after it.
         path = Path(folder) / Path(uploaded_file.name).name

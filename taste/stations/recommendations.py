@@ -1,0 +1,127 @@
+"""A station's recommendations: what the station knows, read from the database and handed to the engine.
+
+The engine (discovery.engine) picks candidates and ranks them as pure functions over arrays; this module is
+the glue that reads seeds, thumbs and slider knobs and turns them into those arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from django.conf import settings
+from django.utils import timezone
+
+from discovery.engine.candidates import station_candidates
+from discovery.engine.profile import build_anchors
+from discovery.engine.ranking import RankedTrack, RankingInput, SliderSteer, rank_candidates, throughline_vector
+from embedding.models import EmbeddingModel
+from embedding.samples import corpus_sample
+from embedding.vector_index import track_vectors
+from taste.sliders.services import steering_heads
+from taste.stations.models import Station, Thumb
+from taste.stations.services import Knobs
+from tracks.models import Track
+
+PAGE_SIZE = 20
+
+
+@dataclass
+class StationState:
+    """What one station knows, as arrays for the ranking and as tracks for the page."""
+
+    model: EmbeddingModel
+    seeds: list[Track]
+    liked: list[Track]
+    disliked: list[Track]
+    vectors: dict[int, np.ndarray] = field(default_factory=dict)
+    tags: dict[int, dict] = field(default_factory=dict)
+    seed_ages: dict[int, float] = field(default_factory=dict)  # seconds since each seed was added
+    like_ages: dict[int, float] = field(default_factory=dict)  # seconds since each thumb-up
+
+
+@dataclass
+class Recommendation:
+    track: Track
+    ranked: RankedTrack
+
+
+def station_state(station: Station, model: EmbeddingModel) -> StationState:
+    seed_links = list(station.seed_links.select_related("track"))
+    thumbs = list(station.thumbs.select_related("track"))
+    liked = [t for t in thumbs if t.value == Thumb.UP]
+    disliked = [t for t in thumbs if t.value == Thumb.DOWN]
+    state = StationState(
+        model=model,
+        seeds=[link.track for link in seed_links],
+        liked=[t.track for t in liked],
+        disliked=[t.track for t in disliked],
+    )
+    known = {link.track_id for link in seed_links} | {t.track_id for t in thumbs}
+    for track_id, (vector, tags) in track_vectors(model, known).items():
+        state.vectors[track_id], state.tags[track_id] = vector, tags
+    now = timezone.now()
+    state.seed_ages.update({link.track_id: (now - link.added).total_seconds() for link in seed_links})
+    state.like_ages.update({t.track_id: (now - t.updated).total_seconds() for t in liked})
+    return state
+
+
+def slider_steers(
+    station: Station, weights: dict[int, float], model: EmbeddingModel, candidate_vectors: np.ndarray
+) -> list[SliderSteer]:
+    """The slider knobs that can steer the station now: lit, visible to its owner, learnt on this model."""
+    heads = steering_heads(station.owner, list(weights), model)
+    return [SliderSteer(name, weights[pk], head.standardised(candidate_vectors)) for pk, name, head in heads]
+
+
+def recommendations(station: Station, knobs: Knobs | None = None, page_size: int = PAGE_SIZE) -> list[Recommendation]:
+    """The station's current page for `knobs` (by default its saved ones), best first, each with its why."""
+    knobs = knobs or Knobs.of(station)
+    model = EmbeddingModel.default()
+    if model is None:
+        return []
+    state = station_state(station, model)
+    seeds = [t for t in state.seeds if t.pk in state.vectors]
+    if not seeds:
+        return []
+    likes = [t for t in state.liked if t.pk in state.vectors]
+    seed_vectors = np.stack([state.vectors[t.pk] for t in seeds])
+    anchors = build_anchors(
+        [t.pk for t in seeds],
+        seed_vectors,
+        [state.seed_ages[t.pk] for t in seeds],
+        [t.pk for t in likes],
+        np.stack([state.vectors[t.pk] for t in likes]) if likes else None,
+        [state.like_ages[t.pk] for t in likes],
+    )
+    throughline = throughline_vector(seed_vectors)
+    candidates = station_candidates(model, throughline, anchors.vectors)
+    if not len(candidates):
+        return []
+
+    anchor_titles = {t.pk: t.title for t in [*seeds, *likes]}
+    judged = [t.pk for t in state.disliked if t.pk in state.vectors]
+    ranked = rank_candidates(
+        RankingInput(
+            candidate_ids=candidates.ids,
+            candidate_vectors=candidates.vectors,
+            candidate_artists=candidates.artists,
+            candidate_tags=candidates.tags,
+            anchors=anchors,
+            anchor_titles=[anchor_titles[int(pk)] for pk in anchors.track_ids],
+            anchor_tags=[state.tags.get(int(pk), {}) for pk in anchors.track_ids],
+            throughline=throughline,
+            disliked_vectors=np.stack([state.vectors[pk] for pk in judged]) if judged else None,
+            seed_ids=[t.pk for t in state.seeds],
+            thumbed_ids=[t.pk for t in [*state.liked, *state.disliked]],
+            breadth=knobs.breadth,
+            explore=knobs.explore,
+            page_size=page_size,
+            max_per_artist=settings.MAX_TRACKS_PER_ARTIST,
+            near_duplicate_cosine=settings.DEDUP_MIN_COSINE.get(model.name, 0.99),
+            corpus_sample=corpus_sample(model),
+            sliders=slider_steers(station, knobs.slider_weights, model, candidates.vectors),
+        )
+    )
+    tracks = Track.objects.in_bulk([r.track_id for r in ranked])
+    return [Recommendation(track=tracks[r.track_id], ranked=r) for r in ranked]

@@ -1,0 +1,163 @@
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from discovery.lib.forms import cleaned
+from discovery.lib.http import answers_listener_errors
+from taste.sliders.services import usable_slider_ids, visible_sliders
+from taste.stations.forms import KnobsForm, SeedChangeForm, StationForm, ThumbForm
+from taste.stations.models import Station, Thumb
+from taste.stations.playlists import m3u, xspf
+from taste.stations.recommendations import recommendations
+from taste.stations.services import Knobs, add_seed, create_station, remove_seed, save_knobs, set_thumb
+
+
+def _get_station_for_user(request, pk) -> Station:
+    """The station if it belongs to the signed-in user; anyone else gets a 404, never a hint it exists."""
+    return get_object_or_404(Station, pk=pk, owner=request.user)
+
+
+def _live_context(station: Station, knobs: Knobs | None = None) -> dict:
+    thumbs = station.thumbs.select_related("track").order_by("-updated")
+    return {
+        "station": station,
+        "recommendations": recommendations(station, knobs),
+        "seeds": station.ordered_seeds(),
+        "liked": [t.track for t in thumbs if t.value == Thumb.UP],
+        "disliked": [t.track for t in thumbs if t.value == Thumb.DOWN],
+    }
+
+
+def _live_partial(request, station: Station, knobs: Knobs | None = None) -> HttpResponse:
+    return render(request, "stations/partials/station_live.html", _live_context(station, knobs))
+
+
+def _after_change(request, station: Station) -> HttpResponse:
+    """HTMX gets the re-ranked fragment in place; a plain form goes back to the station page."""
+    if request.htmx:
+        return _live_partial(request, station)
+    return redirect("station_detail", pk=station.pk)
+
+
+def _requested_knobs(request, station: Station, params) -> Knobs:
+    """The station's knobs with those in `params` turned (validated by KnobsForm; nothing is saved)."""
+    form = KnobsForm(params, usable_slider_ids=usable_slider_ids(request.user))
+    cleaned(form)
+    knobs = form.knobs()
+    return Knobs.of(station).changed(knobs["breadth"], knobs["explore"], knobs["sliders"])
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@answers_listener_errors
+def stations(request):
+    if request.method == "POST":
+        data = cleaned(StationForm(request.POST))
+        station = create_station(request.user, data["seed"], data["name"])
+        return redirect("station_detail", pk=station.pk)
+    stations = request.user.stations.prefetch_related("seed_links__track")
+    return render(request, "stations/station_list.html", {"stations": stations})
+
+
+@login_required
+@require_safe
+def station_detail(request, pk):
+    station = _get_station_for_user(request, pk)
+    lit = visible_sliders(request.user).filter(lit=True).order_by("name")
+    weights = Knobs.of(station).slider_weights
+    knobs = [(slider, weights.get(slider.pk, 0.0)) for slider in lit]
+    return render(request, "stations/station.html", {**_live_context(station), "slider_knobs": knobs})
+
+
+@login_required
+@require_POST
+@answers_listener_errors
+def station_thumbs(request, pk):
+    station = _get_station_for_user(request, pk)
+    data = cleaned(ThumbForm(request.POST))
+    set_thumb(station, data["track"], data["value"])
+    return _after_change(request, station)
+
+
+@login_required
+@require_POST
+@answers_listener_errors
+def station_seeds(request, pk):
+    station = _get_station_for_user(request, pk)
+    data = cleaned(SeedChangeForm(request.POST))
+    if data["action"] == "remove":
+        remove_seed(station, data["track"])
+    else:
+        add_seed(station, data["track"])
+    return _after_change(request, station)
+
+
+@login_required
+@require_safe
+@answers_listener_errors
+def station_results(request, pk):
+    """The list for the knobs in the query string, without saving them (a GET never writes)."""
+    station = _get_station_for_user(request, pk)
+    return _live_partial(request, station, _requested_knobs(request, station, request.GET))
+
+
+@login_required
+@require_POST
+@answers_listener_errors
+def station_knobs(request, pk):
+    station = _get_station_for_user(request, pk)
+    save_knobs(station, _requested_knobs(request, station, request.POST))
+    return _after_change(request, station)
+
+
+@login_required
+@require_safe
+def station_results_json(request, pk):
+    station = _get_station_for_user(request, pk)
+    results = [
+        {
+            "track_id": rec.track.pk,
+            "title": rec.track.title,
+            "artist": rec.track.artist,
+            "score": round(float(rec.ranked.score), 6),
+            "similarity": round(float(rec.ranked.similarity), 6),
+            "why": rec.ranked.why,
+            "why_anchor_id": rec.ranked.why_anchor_id,
+        }
+        for rec in recommendations(station)
+    ]
+    return JsonResponse(
+        {"station": station.pk, "name": station.name, "breadth": station.breadth, "explore": station.explore,
+         "results": results}
+    )
+
+
+@login_required
+@require_safe
+def station_playlist(request, pk, fmt):
+    station = _get_station_for_user(request, pk)
+    tracks = [rec.track for rec in recommendations(station)]
+
+    def audio_url(track):
+        return track.preview_url or request.build_absolute_uri(reverse("track_audio", args=[track.pk]))
+
+    if fmt == "m3u":
+        body, content_type = m3u(tracks, audio_url), "audio/x-mpegurl; charset=utf-8"
+    else:
+        body, content_type = xspf(station.name, tracks, audio_url), "application/xspf+xml; charset=utf-8"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="wavelength-station-{station.pk}.{fmt}"'
+    return response
+
+
+@login_required
+@require_safe
+def liked_tracks(request):
+    thumbs = (
+        Thumb.objects.filter(user=request.user, value=Thumb.UP, station__owner=request.user, track__hidden=False)
+        .select_related("track", "station")
+        .order_by("-updated")
+    )
+    return render(request, "stations/liked.html", {"thumbs": thumbs})

@@ -1,0 +1,201 @@
+import numpy as np
+import pytest
+from django.urls import reverse
+
+from taste.sliders.models import Slider, SliderRating
+from taste.sliders.services import create_slider, evaluate, rate
+from taste.stations.services import create_station
+from tests.catalogue import make_catalogue
+from tests.sliders.ratings import hidden_direction_ratings
+
+
+@pytest.fixture
+def catalogue(db):
+    return make_catalogue(clusters=4, per_cluster=15)
+
+
+@pytest.fixture
+def slider(owner, catalogue):
+    return create_slider(owner, name="dreamy", low_label="not dreamy", high_label="dreamy", public=False)
+
+
+def light_up(slider, user, catalogue, count=24):
+    _, clusters = catalogue
+    tracks = [t for cluster in clusters for t in cluster]
+    direction, vectors, ratings = hidden_direction_ratings(tracks)
+    rated = tracks[::2][:count]
+    for track in rated:
+        rate(slider, user, track.pk, ratings[track.pk])
+    evaluate(slider.pk)  # what the worker does once the ratings are committed
+    slider.refresh_from_db()
+    return direction, vectors, {t.pk for t in rated}
+
+
+@pytest.mark.django_db
+class TestCreateSlider:
+    def test_posting_a_word_makes_a_dark_slider(self, owner_client, catalogue):
+        response = owner_client.post(
+            reverse("slider_list"), {"name": "driving", "low_label": "calm", "high_label": "driving", "public": "1"}
+        )
+        slider = Slider.objects.get()
+        assert response.status_code == 302 and response["Location"] == f"/sliders/{slider.pk}/"
+        assert slider.public and not slider.lit and slider.embedding_model.name == "test-model"
+
+    @pytest.mark.parametrize(
+        "data, message",
+        [
+            ({"name": "", "low_label": "a", "high_label": "b"}, "Give the slider a word"),
+            ({"name": "x", "low_label": "", "high_label": "b"}, "Say what a 1 means"),
+        ],
+    )
+    def test_a_bad_slider_is_a_400_that_says_why(self, owner_client, catalogue, data, message):
+        response = owner_client.post(reverse("slider_list"), data)
+        assert response.status_code == 400 and message in response.content.decode()
+
+    def test_the_same_word_twice_is_refused(self, owner_client, slider):
+        response = owner_client.post(reverse("slider_list"), {"name": "Dreamy", "low_label": "a", "high_label": "b"})
+        assert response.status_code == 400 and "already have a slider" in response.content.decode()
+
+
+@pytest.mark.django_db
+class TestRatingAndGate:
+    def test_a_rating_answers_with_the_status_partial(self, owner_client, slider, catalogue):
+        track = catalogue[1][0][0]
+        response = owner_client.post(reverse("slider_ratings", args=[slider.pk]), {"track": track.pk, "value": "5"})
+        page = response.content.decode()
+        assert response.status_code == 200 and 'id="slider-status"' in page and "<html" not in page
+        assert "1</strong> rating so far" in page
+        assert SliderRating.objects.get().value == 5
+
+    def test_a_rating_queues_the_gate_and_the_status_polls_until_it_ran(
+        self, owner_client, slider, catalogue, django_capture_on_commit_callbacks
+    ):
+        track = catalogue[1][0][0]
+        with django_capture_on_commit_callbacks() as callbacks:
+            page = owner_client.post(
+                reverse("slider_ratings", args=[slider.pk]), {"track": track.pk, "value": "5"}
+            ).content.decode()
+        assert len(callbacks) == 1
+        assert 'hx-trigger="every 2s"' in page and "Checking what the latest ratings taught it" in page
+        callbacks[0]()  # the worker's turn (tests run queued tasks at once)
+        status = owner_client.get(reverse("slider_status", args=[slider.pk])).content.decode()
+        assert "hx-trigger" not in status and "Checking" not in status
+
+    def test_rating_again_changes_the_rating(self, owner_client, slider, catalogue):
+        track = catalogue[1][0][0]
+        for value in ("5", "2"):
+            owner_client.post(reverse("slider_ratings", args=[slider.pk]), {"track": track.pk, "value": value})
+        assert list(SliderRating.objects.values_list("value", flat=True)) == [2]
+
+    @pytest.mark.parametrize("value", ["0", "6", "3.5", "x", ""])
+    def test_a_rating_outside_one_to_five_is_a_400(self, owner_client, slider, catalogue, value):
+        track = catalogue[1][0][0]
+        response = owner_client.post(reverse("slider_ratings", args=[slider.pk]), {"track": track.pk, "value": value})
+        assert response.status_code == 400 and "from 1 to 5" in response.content.decode()
+        assert not SliderRating.objects.exists()
+
+    def test_it_stays_dark_and_says_what_it_needs(self, owner_client, slider, catalogue):
+        owner_client.post(reverse("slider_ratings", args=[slider.pk]), {"track": catalogue[1][0][0].pk, "value": "5"})
+        data = owner_client.get(reverse("slider_json", args=[slider.pk])).json()
+        assert data == {"ratings": 1, "lit": False, "loo_skill": 0.0, "shuffled_skill": None}
+        response = owner_client.get(reverse("slider_ranking_json", args=[slider.pk]))
+        assert response.status_code == 403 and "dark" in response.json()["error"]
+        assert response.json()["reason"]
+
+    def test_random_ratings_keep_it_dark(self, owner, slider, catalogue):
+        _, clusters = catalogue
+        rng = np.random.default_rng(5)
+        for track in [t for cluster in clusters for t in cluster][::2][:24]:
+            rate(slider, owner, track.pk, int(rng.integers(1, 6)))
+        evaluate(slider.pk)
+        slider.refresh_from_db()
+        assert not slider.lit and slider.fit["ratings"] == 24
+
+    def test_ratings_that_follow_one_direction_light_it_and_it_ranks_unseen_tracks(
+        self, owner_client, owner, slider, catalogue
+    ):
+        direction, vectors, rated = light_up(slider, owner, catalogue)
+        data = owner_client.get(reverse("slider_json", args=[slider.pk])).json()
+        assert data["lit"] and data["loo_skill"] > data["shuffled_skill"] and data["ratings"] == len(rated)
+
+        ranking = owner_client.get(reverse("slider_ranking_json", args=[slider.pk]), {"limit": "60"}).json()["results"]
+        predicted = [r["predicted"] for r in ranking]
+        assert predicted == sorted(predicted, reverse=True) and len(ranking) == 60
+        unseen = [r["track_id"] for r in ranking if r["track_id"] not in rated]
+        truth = [vectors[pk] @ direction for pk in unseen]
+        # Best-first by the slider should be nearly best-first by the hidden direction.
+        order = np.argsort(truth)[::-1]
+        spearman = np.corrcoef(np.arange(len(order)), np.argsort(order))[0, 1]
+        assert spearman > 0.8
+
+    def test_the_ranking_limit_is_checked(self, owner_client, owner, slider, catalogue):
+        light_up(slider, owner, catalogue)
+        for limit in ("0", "501", "many"):
+            response = owner_client.get(reverse("slider_ranking_json", args=[slider.pk]), {"limit": limit})
+            assert response.status_code == 400
+
+    def test_the_page_shows_a_rate_more_queue_of_unrated_tracks(self, owner_client, owner, slider, catalogue):
+        rate(slider, owner, catalogue[1][0][0].pk, 5)
+        page = owner_client.get(reverse("slider_detail", args=[slider.pk]))
+        queue = [t.pk for t in page.context["queue"]]
+        assert len(queue) == 10 and catalogue[1][0][0].pk not in queue
+
+
+@pytest.mark.django_db
+class TestSharing:
+    @pytest.mark.parametrize("name", ["slider_detail", "slider_json", "slider_ranking_json", "slider_queue"])
+    def test_a_private_slider_is_a_404_for_others(self, client, outsider, slider, name):
+        client.force_login(outsider)
+        assert client.get(reverse(name, args=[slider.pk])).status_code == 404
+
+    def test_others_cannot_rate_a_private_slider(self, client, outsider, slider, catalogue):
+        client.force_login(outsider)
+        url = reverse("slider_ratings", args=[slider.pk])
+        response = client.post(url, {"track": catalogue[1][0][0].pk, "value": "5"})
+        assert response.status_code == 404 and not SliderRating.objects.exists()
+
+    def test_a_public_slider_learns_from_everyones_ratings(self, client, owner, outsider, catalogue):
+        slider = create_slider(owner, name="open", low_label="a", high_label="b", public=True)
+        client.force_login(outsider)
+        url = reverse("slider_ratings", args=[slider.pk])
+        response = client.post(url, {"track": catalogue[1][0][0].pk, "value": "4"})
+        assert response.status_code == 200
+        rate(slider, owner, catalogue[1][0][1].pk, 2)
+        assert client.get(reverse("slider_json", args=[slider.pk])).json()["ratings"] == 2
+
+
+@pytest.mark.django_db
+class TestSliderKnobsOnStations:
+    def test_a_lit_slider_steers_a_station_and_is_named_in_the_why_line(self, owner_client, owner, slider, catalogue):
+        light_up(slider, owner, catalogue)
+        _, clusters = catalogue
+        station = create_station(owner, [clusters[0][0].pk, clusters[1][0].pk])
+        url = reverse("station_results", args=[station.pk])
+        neutral = [r.track.pk for r in owner_client.get(url, {f"slider-{slider.pk}": "0"}).context["recommendations"]]
+        steered = owner_client.get(url, {f"slider-{slider.pk}": "1"})
+        assert [r.track.pk for r in steered.context["recommendations"]] != neutral
+        assert "more dreamy" in steered.content.decode()
+        owner_client.post(reverse("station_knobs", args=[station.pk]), {f"slider-{slider.pk}": "1"})
+        station.refresh_from_db()
+        assert station.slider_weights == {str(slider.pk): 1.0}
+        page = owner_client.get(reverse("station_detail", args=[station.pk])).content.decode()
+        assert f'name="slider-{slider.pk}"' in page
+
+    def test_a_dark_or_foreign_slider_cannot_steer(self, client, owner, outsider, slider, catalogue):
+        _, clusters = catalogue
+        station = create_station(owner, [clusters[0][0].pk])
+        client.force_login(owner)
+        response = client.get(reverse("station_results", args=[station.pk]), {f"slider-{slider.pk}": "1"})
+        assert response.status_code == 400 and "cannot steer this station" in response.content.decode()
+
+    @pytest.mark.parametrize("value", ["2", "nan", "x"])
+    def test_a_bad_knob_value_is_a_400(self, owner_client, owner, slider, catalogue, value):
+        light_up(slider, owner, catalogue)
+        station = create_station(owner, [catalogue[1][0][0].pk])
+        response = owner_client.get(reverse("station_results", args=[station.pk]), {f"slider-{slider.pk}": value})
+        assert response.status_code == 400
+
+    def test_the_rating_widget_lists_ones_sliders_for_a_track(self, owner_client, slider, catalogue):
+        track = catalogue[1][0][0]
+        page = owner_client.get(reverse("slider_rating_widget", args=[track.pk])).content.decode()
+        assert "dreamy" in page and f'action="/sliders/{slider.pk}/ratings/"' in page
