@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from embedding.base import EmbeddingBatch, ModelUnavailable, l2_normalise, normalise_level, sha256_of_files
+from embedding.dsp import Spectrogram
 from embedding.tf_checkpoint import CheckpointError, TensorBundle
 
 SAMPLE_RATE = 16000
@@ -61,44 +62,13 @@ MSD_LABELS = [
 ]  # fmt: skip
 
 
-# Slaney's mel scale (librosa's default): linear below 1 kHz, logarithmic above.
-SLANEY_HZ_PER_MEL = 200.0 / 3
-SLANEY_BREAK_HZ = 1000.0
-SLANEY_LOG_STEP = math.log(6.4) / 27.0
+FRONT_END = Spectrogram(sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop=HOP_LENGTH, n_mels=N_MELS)
 
 
 @functools.cache
 def mel_filterbank() -> np.ndarray:
-    """(96, 257) Slaney-scale triangles over 0-8 kHz, each normalised to unit area (librosa's defaults)."""
-    fft_freqs = np.linspace(0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
-    mel_points = np.linspace(_hz_to_mel(0.0), _hz_to_mel(SAMPLE_RATE / 2), N_MELS + 2)
-    hz_points = _mel_to_hz(mel_points)
-    widths = np.diff(hz_points)
-    ramps = hz_points[:, None] - fft_freqs[None, :]
-    rising = -ramps[:-2] / widths[:-1, None]
-    falling = ramps[2:] / widths[1:, None]
-    weights = np.maximum(0, np.minimum(rising, falling))
-    weights *= (2.0 / (hz_points[2:] - hz_points[:-2]))[:, None]
-    return weights.astype(np.float32)
-
-
-def _hz_to_mel(hz):
-    hz = np.asarray(hz, dtype=np.float64)
-    linear = hz / SLANEY_HZ_PER_MEL
-    above = SLANEY_BREAK_HZ / SLANEY_HZ_PER_MEL + np.log(np.maximum(hz, 1e-10) / SLANEY_BREAK_HZ) / SLANEY_LOG_STEP
-    return np.where(hz >= SLANEY_BREAK_HZ, above, linear)
-
-
-def _mel_to_hz(mel):
-    mel = np.asarray(mel, dtype=np.float64)
-    break_mel = SLANEY_BREAK_HZ / SLANEY_HZ_PER_MEL
-    above = SLANEY_BREAK_HZ * np.exp(SLANEY_LOG_STEP * (mel - break_mel))
-    return np.where(mel >= break_mel, above, mel * SLANEY_HZ_PER_MEL)
-
-
-@functools.cache
-def _periodic_hann() -> np.ndarray:
-    return 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)
+    """(96, 257) float32 Slaney-scale triangles over 0-8 kHz, each of unit area (librosa's defaults)."""
+    return np.ascontiguousarray(FRONT_END.mel_basis.T, dtype=np.float32)
 
 
 def log_mel(waveform: np.ndarray) -> np.ndarray:
@@ -106,11 +76,12 @@ def log_mel(waveform: np.ndarray) -> np.ndarray:
 
     frames = 1 + len(waveform) // 256. The input is mono float audio at 16 kHz in [-1, 1].
     """
-    waveform = np.asarray(waveform, dtype=np.float32)
-    padded = np.pad(waveform, N_FFT // 2, mode="reflect")  # librosa 0.7's centring, which musicnn used
-    frames = np.lib.stride_tricks.sliding_window_view(padded, N_FFT)[::HOP_LENGTH]
-    power = np.abs(np.fft.rfft(frames * _periodic_hann(), axis=1)).astype(np.float32) ** 2
-    mel = power @ mel_filterbank().T
+    # float32 audio, as musicnn was fed; frames centred with reflect padding, as librosa 0.7 did for it.
+    spectrum = FRONT_END.stft(np.asarray(waveform, dtype=np.float32))  # (frames, 257) complex128
+    # The magnitude is rounded to float32 and squared there, as musicnn's librosa did. The order of roundings is
+    # part of the stored vectors: squaring in float64 first moves some mels across a float16 rounding step below.
+    power = np.abs(spectrum).astype(np.float32) ** 2  # (frames, 257)
+    mel = power @ mel_filterbank().T  # (frames, 96) float32
     # musicnn stored the mel as float16, then under NumPy 1 computed 10000 * mel in float32 (uint16 scalar
     # promotion). Doing that multiply in float16, as NumPy 2 would, overflows for mel > 6.55.
     # Clamping to float16's range only matters for absurd levels, and keeps the log (and the network) finite.

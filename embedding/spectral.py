@@ -1,7 +1,8 @@
 """A model with no weights: classic DSP descriptors of timbre, harmony and rhythm, standardised into one vector.
 
 It is the baseline every learned model must beat, and the model that works on a machine without checkpoints.
-Everything is NumPy; no librosa, so the numbers are defined here rather than by a library version.
+Everything is NumPy; no librosa, so the numbers are defined here (and in embedding.dsp, the STFT and mel
+filterbank musicnn shares) rather than by a library version.
 
 Per clip (mono, 22,050 Hz), from one STFT (2,048-point periodic Hann, hop 512, centred with reflect padding):
 - mel_mean, mel_std: mean and standard deviation over time of 64 Slaney mel bands in dB. The mean is taken
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .base import EmbeddingBatch, l2_normalise
+from .dsp import Spectrogram, bin_frequencies, dct_matrix
 
 SAMPLE_RATE = 22050
 N_FFT = 2048
@@ -155,36 +157,10 @@ GROUPS = (
 DIM = sum(group.dim for group in GROUPS)
 
 
-def _hz_to_mel(hz):
-    # Slaney's scale: linear below 1 kHz (200/3 Hz per mel), logarithmic above.
-    hz = np.asarray(hz, dtype=np.float64)
-    linear = hz / (200.0 / 3)
-    log = 15.0 + np.log(np.maximum(hz, 1e-10) / 1000.0) / (np.log(6.4) / 27.0)
-    return np.where(hz >= 1000.0, log, linear)
-
-
-def _mel_to_hz(mel):
-    mel = np.asarray(mel, dtype=np.float64)
-    linear = mel * (200.0 / 3)
-    log = 1000.0 * np.exp((mel - 15.0) * (np.log(6.4) / 27.0))
-    return np.where(mel >= 15.0, log, linear)
-
-
-def mel_filterbank(sample_rate: int = SAMPLE_RATE, n_fft: int = N_FFT, n_mels: int = N_MELS) -> np.ndarray:
-    """(n_fft // 2 + 1, n_mels) triangles on the Slaney mel scale, each of unit area (librosa's norm='slaney')."""
-    bins_hz = np.linspace(0, sample_rate / 2, n_fft // 2 + 1)
-    edges_hz = _mel_to_hz(np.linspace(_hz_to_mel(0.0), _hz_to_mel(sample_rate / 2), n_mels + 2))
-    lower, centre, upper = edges_hz[:-2, None], edges_hz[1:-1, None], edges_hz[2:, None]
-    rising = (bins_hz - lower) / (centre - lower)
-    falling = (upper - bins_hz) / (upper - centre)
-    triangles = np.maximum(0.0, np.minimum(rising, falling)) * (2.0 / (upper - lower))
-    return triangles.T
-
-
 def chroma_filterbank(sample_rate: int = SAMPLE_RATE, n_fft: int = N_FFT) -> np.ndarray:
     """(n_fft // 2 + 1, 12) weights of each STFT bin for each pitch class (C = 0): a triangle in semitones,
     1 at the pitch class and 0 a semitone either side."""
-    bins_hz = np.linspace(0, sample_rate / 2, n_fft // 2 + 1)
+    bins_hz = bin_frequencies(sample_rate, n_fft)
     low, high = CHROMA_RANGE_HZ
     inside = (bins_hz >= low) & (bins_hz <= high)
     semitones = 12 * np.log2(np.maximum(bins_hz, 1e-10) / 440.0) + 9  # relative to C
@@ -192,38 +168,19 @@ def chroma_filterbank(sample_rate: int = SAMPLE_RATE, n_fft: int = N_FFT) -> np.
     return np.maximum(0.0, 1.0 - np.abs(distance)) * inside[:, None]
 
 
-def dct_matrix(n_in: int = N_MELS, n_out: int = N_MFCC) -> np.ndarray:
-    """(n_in, n_out) orthonormal DCT-II, as scipy.fft.dct(norm='ortho') computes it."""
-    k = np.arange(n_out)[None, :]
-    n = np.arange(n_in)[:, None]
-    basis = np.cos(np.pi * k * (2 * n + 1) / (2 * n_in)) * np.sqrt(2.0 / n_in)
-    basis[:, 0] /= np.sqrt(2.0)
-    return basis
-
-
-_WINDOW = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(N_FFT) / N_FFT)
-_MEL = mel_filterbank()
+FRONT_END = Spectrogram(sample_rate=SAMPLE_RATE, n_fft=N_FFT, hop=HOP, n_mels=N_MELS)
 _CHROMA = chroma_filterbank()
-_DCT = dct_matrix()
+_DCT = dct_matrix(N_MELS, N_MFCC)
 _ONSET_SMOOTHING = np.hanning(7)[1:-1] / np.hanning(7)[1:-1].sum()
-_BINS_HZ = np.linspace(0, SAMPLE_RATE / 2, N_FFT // 2 + 1)
 _CONTRAST_BANDS = [
-    np.flatnonzero((_BINS_HZ >= low) & (_BINS_HZ <= high))
+    np.flatnonzero((FRONT_END.bins_hz >= low) & (FRONT_END.bins_hz <= high))
     for low, high in zip(CONTRAST_EDGES_HZ[:-1], CONTRAST_EDGES_HZ[1:])
 ]
 
 
 def power_spectrogram(waveform: np.ndarray) -> np.ndarray:
-    """(frames, N_FFT // 2 + 1) |STFT|², frames centred on multiples of HOP."""
-    signal = np.asarray(waveform, dtype=np.float64)
-    pad = N_FFT // 2
-    # Reflect padding needs more samples than the pad; shorter clips are padded with silence first.
-    if len(signal) <= pad:
-        signal = np.pad(signal, (0, pad + 1 - len(signal)))
-    signal = np.pad(signal, pad, mode="reflect")
-    frames = np.lib.stride_tricks.sliding_window_view(signal, N_FFT)[::HOP]
-    spectrum = np.fft.rfft(frames * _WINDOW, axis=1)
-    return spectrum.real**2 + spectrum.imag**2
+    """(frames, N_FFT // 2 + 1) float64 |STFT|², frames centred on multiples of HOP (see embedding.dsp)."""
+    return FRONT_END.power(waveform)
 
 
 def _db(power: np.ndarray, floor_db: float) -> np.ndarray:
@@ -236,7 +193,7 @@ def clip_features(waveform: np.ndarray) -> dict[str, np.ndarray]:
     peak_db = 10 * np.log10(max(float(power.max()), 1e-20))
     floor_db = peak_db - TOP_DB
 
-    mel_db = _db(power @ _MEL, floor_db)  # (frames, N_MELS)
+    mel_db = _db(power @ FRONT_END.mel_basis, floor_db)  # (frames, N_MELS)
     band_mean = mel_db.mean(axis=0)
     mfcc = mel_db @ _DCT  # (frames, N_MFCC)
 
@@ -267,7 +224,7 @@ def _band_contrast(levels_db: np.ndarray) -> np.ndarray:
 
 def _rhythm(mel_db: np.ndarray) -> np.ndarray:
     onset = np.maximum(np.diff(mel_db, axis=0), 0.0).mean(axis=1) if len(mel_db) > 1 else np.zeros(1)
-    tempo_octaves, clarity = _tempo(onset, SAMPLE_RATE / HOP)
+    tempo_octaves, clarity = _tempo(onset, FRONT_END.frame_rate)
     return np.array([onset.mean(), onset.std(), tempo_octaves, clarity])
 
 
