@@ -6,10 +6,8 @@ Django imports, so the web process can list the models without loading any of th
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -78,13 +76,3 @@ def normalise_level(samples: np.ndarray, target_dbfs: float) -> np.ndarray:
     if rms == 0.0 or not np.isfinite(rms):
         raise ValueError("Cannot set the level of a silent or non-finite clip.")
     return samples * np.float32(10 ** (target_dbfs / 20) / rms)
-
-
-def sha256_of_files(paths: list[Path]) -> str:
-    """One checksum over several files, in the given order (a checkpoint is often a set of files)."""
-    digest = hashlib.sha256()
-    for path in paths:
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()

@@ -30,7 +30,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from embedding.base import EmbeddingBatch, ModelUnavailable, l2_normalise, sha256_of_files
+from discovery.lib.hashing import file_sha256
+from embedding.base import EmbeddingBatch, ModelUnavailable, l2_normalise
 
 CHECKPOINT_ENV = "MUSICFM_CHECKPOINT"
 STATS_ENV = "MUSICFM_STATS"
@@ -442,7 +443,7 @@ def load_embedder(
         batch_size=batch_size,
         precision=precision,
         settings=settings,
-        weights_sha256=sha256_of_files([checkpoint_path]),
+        weights_sha256=file_sha256(checkpoint_path),
     )
 
 

@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from embedding.base import EmbeddingBatch, ModelUnavailable, l2_normalise, normalise_level, sha256_of_files
+from discovery.lib.hashing import files_sha256
+from embedding.base import EmbeddingBatch, ModelUnavailable, l2_normalise, normalise_level
 from embedding.dsp import Spectrogram
 from embedding.tf_checkpoint import CheckpointError, TensorBundle
 
@@ -431,7 +432,7 @@ def load_musicnn(checkpoint_dir: Path | str | None = None, verify_sha256: bool =
                 f"The {CHECKPOINT_NAME} checkpoint file {path} is missing. "
                 f"Reinstall the package that ships it with: {INSTALL_HINT}"
             )
-    sha256 = sha256_of_files(files)
+    sha256 = files_sha256(files)
     if verify_sha256 and sha256 != CHECKPOINT_SHA256:
         raise ModelUnavailable(
             f"The {CHECKPOINT_NAME} checkpoint in {directory} has sha256 {sha256}, not the published "
