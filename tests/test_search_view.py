@@ -67,3 +67,16 @@ class TestSearch:
         chip = owner_client.get(reverse("seed_chip", args=[track.pk])).content.decode()
         assert f'name="seed" value="{track.pk}"' in chip
         assert owner_client.get(reverse("seed_chip", args=[named_tracks["Beat It"].pk])).status_code == 404
+
+    def test_re_releases_are_not_found_twice(self, owner_client, named_tracks):
+        remaster = Track.objects.create(
+            title="Let It Be (Remastered 2009)", artist="The Beatles", source="folder", source_key="remaster",
+            duplicate_of=named_tracks["Let It Be"],
+        )
+        found = titles(owner_client.get(reverse("search"), {"q": "let it be"}))
+        assert "Let It Be" in found and remaster.title not in found
+
+    @pytest.mark.parametrize("query, message", [("a" * 201, "under 200 characters"), ("be\x00at", "Null characters")])
+    def test_a_query_it_cannot_take_is_a_400_that_says_why(self, owner_client, named_tracks, query, message):
+        response = owner_client.get(reverse("search"), {"q": query})
+        assert response.status_code == 400 and message in response.content.decode()

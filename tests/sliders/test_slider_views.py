@@ -46,11 +46,20 @@ class TestCreateSlider:
         [
             ({"name": "", "low_label": "a", "high_label": "b"}, "Give the slider a word"),
             ({"name": "x", "low_label": "", "high_label": "b"}, "Say what a 1 means"),
+            ({"name": "x", "low_label": "a", "high_label": "   "}, "Say what a 5 means"),
+            ({"name": "x" * 101, "low_label": "a", "high_label": "b"}, "Keep the word under 100 characters."),
+            ({"name": "dre\x00amy", "low_label": "a", "high_label": "b"}, "Null characters are not allowed"),
         ],
     )
     def test_a_bad_slider_is_a_400_that_says_why(self, owner_client, catalogue, data, message):
         response = owner_client.post(reverse("slider_list"), data)
         assert response.status_code == 400 and message in response.content.decode()
+        assert not Slider.objects.exists()
+
+    def test_htmx_gets_the_reason_alone(self, owner_client, catalogue):
+        response = owner_client.post(reverse("slider_list"), {"name": ""}, HTTP_HX_REQUEST="true")
+        page = response.content.decode()
+        assert response.status_code == 400 and "<html" not in page and "Give the slider a word" in page
 
     def test_the_same_word_twice_is_refused(self, owner_client, slider):
         response = owner_client.post(reverse("slider_list"), {"name": "Dreamy", "low_label": "a", "high_label": "b"})
@@ -87,7 +96,7 @@ class TestRatingAndGate:
             owner_client.post(reverse("slider_ratings", args=[slider.pk]), {"track": track.pk, "value": value})
         assert list(SliderRating.objects.values_list("value", flat=True)) == [2]
 
-    @pytest.mark.parametrize("value", ["0", "6", "3.5", "x", ""])
+    @pytest.mark.parametrize("value", ["0", "6", "3.5", "x", "", "nan", "1e9"])
     def test_a_rating_outside_one_to_five_is_a_400(self, owner_client, slider, catalogue, value):
         track = catalogue[1][0][0]
         response = owner_client.post(reverse("slider_ratings", args=[slider.pk]), {"track": track.pk, "value": value})
@@ -130,9 +139,11 @@ class TestRatingAndGate:
 
     def test_the_ranking_limit_is_checked(self, owner_client, owner, slider, catalogue):
         light_up(slider, owner, catalogue)
-        for limit in ("0", "501", "many"):
+        for limit in ("0", "501", "many", "nan"):
             response = owner_client.get(reverse("slider_ranking_json", args=[slider.pk]), {"limit": limit})
-            assert response.status_code == 400
+            assert response.status_code == 400 and "between 1 and 500" in response.json()["error"]
+        response = owner_client.get(reverse("slider_ranking_json", args=[slider.pk]), {"order": "sideways"})
+        assert response.status_code == 400 and "“high” or “low”" in response.json()["error"]
 
     def test_the_page_shows_a_rate_more_queue_of_unrated_tracks(self, owner_client, owner, slider, catalogue):
         rate(slider, owner, catalogue[1][0][0].pk, 5)

@@ -44,12 +44,43 @@ class TestCreateStation:
             (["abc"], "is not a track id"),
             (["999999"], "cannot be a seed"),
             ([str(i) for i in range(1, 12)], "at most 10 songs"),
+            (["0"], "is not a track id"),
+            (["1.5"], "is not a track id"),
         ],
     )
     def test_bad_seeds_are_a_400_that_says_why(self, owner_client, catalogue, seeds, message):
         response = owner_client.post(reverse("station_list"), {"seed": seeds})
         assert response.status_code == 400 and message in response.content.decode()
         assert not Station.objects.exists()
+
+    def test_a_plain_post_without_seeds_gets_a_whole_page_that_says_why(self, owner_client, catalogue):
+        response = owner_client.post(reverse("station_list"), {"seed": []}, HTTP_REFERER="http://testserver/")
+        page = response.content.decode()
+        assert response.status_code == 400 and page.lstrip().startswith("<!doctype html>")
+        assert 'class="topbar"' in page and "Pick at least one song to start a station." in page
+        assert 'href="http://testserver/"' in page  # a way back to where the listener was
+
+    def test_an_htmx_post_without_seeds_gets_the_message_for_the_error_box(self, owner_client, catalogue):
+        response = owner_client.post(reverse("station_list"), {"seed": []}, HTTP_HX_REQUEST="true")
+        page = response.content.decode()
+        assert response.status_code == 400 and "<html" not in page and "Pick at least one song" in page
+
+    def test_a_way_back_never_leads_off_the_site(self, owner_client, catalogue):
+        response = owner_client.post(reverse("station_list"), {"seed": []}, HTTP_REFERER="https://evil.example/")
+        assert response.status_code == 400 and "evil.example" not in response.content.decode()
+
+    def test_a_name_with_a_nul_character_is_a_400(self, owner_client, catalogue):
+        _, clusters = catalogue
+        response = owner_client.post(reverse("station_list"), {"seed": [clusters[0][0].pk], "name": "a\x00b"})
+        assert response.status_code == 400 and "Null characters are not allowed" in response.content.decode()
+        assert not Station.objects.exists()
+
+    def test_a_re_release_cannot_be_a_seed(self, owner_client, catalogue):
+        _, clusters = catalogue
+        original, copy = clusters[0][0], clusters[0][1]
+        Track.objects.filter(pk=copy.pk).update(duplicate_of=original)
+        response = owner_client.post(reverse("station_list"), {"seed": [copy.pk]})
+        assert response.status_code == 400 and "re-release" in response.content.decode()
 
     def test_a_hidden_track_cannot_be_a_seed(self, owner_client, catalogue):
         _, clusters = catalogue
@@ -118,7 +149,7 @@ class TestThumbs:
         response = self.thumb(owner_client, station, catalogue[1][0][0], "up")
         assert response.status_code == 302 and response["Location"] == f"/stations/{station.pk}/"
 
-    @pytest.mark.parametrize("value", ["sideways", ""])
+    @pytest.mark.parametrize("value", ["sideways", "", "UP"])
     def test_a_bad_value_is_a_400(self, owner_client, station, catalogue, value):
         response = self.thumb(owner_client, station, catalogue[1][0][0], value)
         assert response.status_code == 400 and "“up”, “down” or “clear”" in response.content.decode()
