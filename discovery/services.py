@@ -19,5 +19,5 @@ class CorpusSummary:
 
 def corpus_summary() -> CorpusSummary:
     """Counts of the visible corpus by state, in one query."""
-    counts = status_counts(Track.objects.filter(hidden=False))
+    counts = status_counts(Track.objects.visible())
     return CorpusSummary(tracks=sum(counts.values()), **counts, default_model=EmbeddingModel.default())

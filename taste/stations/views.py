@@ -12,6 +12,7 @@ from taste.stations.models import Station, Thumb
 from taste.stations.playlists import m3u, xspf
 from taste.stations.recommendations import recommendations
 from taste.stations.services import Knobs, add_seed, create_station, remove_seed, save_knobs, set_thumb
+from tracks.models import Track
 
 
 def _get_station_for_user(request, pk) -> Station:
@@ -156,7 +157,8 @@ def station_playlist(request, pk, fmt):
 @require_safe
 def liked_tracks(request):
     thumbs = (
-        Thumb.objects.filter(user=request.user, value=Thumb.UP, station__owner=request.user, track__hidden=False)
+        Thumb.objects.filter(user=request.user, value=Thumb.UP, station__owner=request.user)
+        .filter(track__in=Track.objects.visible())
         .select_related("track", "station")
         .order_by("-updated")
     )
