@@ -32,6 +32,7 @@ from torch import nn
 
 from discovery.lib.hashing import file_sha256
 from embedding.base import EmbeddingBatch, ModelUnavailable, l2_normalise
+from embedding.devices import resolve_device
 
 CHECKPOINT_ENV = "MUSICFM_CHECKPOINT"
 STATS_ENV = "MUSICFM_STATS"
@@ -414,7 +415,7 @@ def load_embedder(
         raise ValueError(f"layer must be between 0 and {config.encoder_depth}, not {layer}.")
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, not {batch_size}.")
-    torch_device = _resolve_device(device)
+    torch_device = resolve_device(device, model="MusicFM")
     if precision not in ("fp32", "bf16"):
         raise ValueError(f'precision must be "fp32" or "bf16", not {precision!r}.')
     if precision == "bf16" and torch_device.type != "cuda":
@@ -445,16 +446,6 @@ def load_embedder(
         settings=settings,
         weights_sha256=file_sha256(checkpoint_path),
     )
-
-
-def _resolve_device(device: str) -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
-        raise ValueError(f'device must be "auto", "cpu" or "cuda", not {device!r}.')
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise ModelUnavailable(f"MusicFM was asked to run on {device}, but PyTorch sees no CUDA device here.")
-    return torch.device(device)
 
 
 def _required_file(given, env_var: str, what: str) -> Path:

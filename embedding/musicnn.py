@@ -27,6 +27,7 @@ from torch import nn
 
 from discovery.lib.hashing import files_sha256
 from embedding.base import EmbeddingBatch, ModelUnavailable, l2_normalise, normalise_level
+from embedding.devices import resolve_device
 from embedding.dsp import Spectrogram
 from embedding.tf_checkpoint import CheckpointError, TensorBundle
 
@@ -528,7 +529,7 @@ def load_embedder(
 ) -> MusicnnEmbedder:
     """MSD_musicnn as an AudioEmbedder.
 
-    device: "auto" (CUDA when available), "cpu" or "cuda".
+    device: "auto" (CUDA when available), "cpu", "cuda" or "cuda:N" (see embedding.devices).
     batch_size: patches (3 s each) per forward pass, across clips; peak memory grows by about 5 MB per patch
         (18 MB unpruned, 26 MB for the reference).
     prune: skip the filters whose output is constant (see FastMusicnn); False computes every filter.
@@ -536,16 +537,11 @@ def load_embedder(
     num_threads: if given, sets torch's intra-op thread count, which is process-wide.
     input_level_dbfs: each clip's RMS level is set to this before the log-mel; None keeps the decoded level.
     """
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise ModelUnavailable("musicnn was asked to run on CUDA, but this torch build sees no CUDA device.")
-    if device not in ("cpu", "cuda"):
-        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', not {device!r}.")
+    torch_device = resolve_device(device, model="musicnn")
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1.")
     if num_threads is not None:
         torch.set_num_threads(num_threads)
     model, sha256 = load_musicnn(checkpoint_dir)
     network = model if reference else FastMusicnn(model, prune=prune)
-    return MusicnnEmbedder(network, sha256, torch.device(device), batch_size, input_level_dbfs)
+    return MusicnnEmbedder(network, sha256, torch_device, batch_size, input_level_dbfs)

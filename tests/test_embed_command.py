@@ -94,3 +94,8 @@ class TestEmbedCommand:
         reasons = dict(Track.objects.filter(status="failed").values_list("title", "error"))
         assert "empty" in reasons["e"].lower() and "silent" in reasons["f"].lower()
         assert reasons["d"]  # random bytes: a readable reason, whichever the decoder gives
+
+
+def test_a_device_name_no_model_understands_is_refused_before_anything_runs():
+    with pytest.raises(CommandError, match=r'argument --device: The device must be "auto", "cpu", "cuda" or "cuda:N"'):
+        call_command("embed", "--sync", "--device", "gpu")

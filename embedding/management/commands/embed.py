@@ -1,10 +1,27 @@
+import argparse
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from embedding.base import REGISTRY, ModelUnavailable, load_embedder
-from embedding.services import batches, default_model_name, embed_batch, enqueue_embedding, register_model, tracks_needing
+from embedding.devices import DEVICE_NAMES, check_device_name
+from embedding.services import (
+    batches,
+    default_model_name,
+    embed_batch,
+    enqueue_embedding,
+    register_model,
+    tracks_needing,
+)
 from tracks.models import Track
+
+
+def _device_name(value: str) -> str:
+    try:
+        return check_device_name(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
 
 
 class Command(BaseCommand):
@@ -21,7 +38,12 @@ class Command(BaseCommand):
         which.add_argument("--track", type=int, nargs="+", metavar="ID", help="these tracks only")
         parser.add_argument("--sync", action="store_true", help="embed in this process, with a progress bar")
         parser.add_argument("--batch-size", type=int, default=settings.EMBED_BATCH_SIZE)
-        parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default=settings.EMBED_DEVICE)
+        parser.add_argument(
+            "--device",
+            type=_device_name,
+            default=settings.EMBED_DEVICE,
+            help=f"{DEVICE_NAMES}; default: the EMBED_DEVICE setting (auto)",
+        )
 
     def handle(self, *args, **options):
         model_name = options["model"] or default_model_name()
