@@ -50,6 +50,7 @@ def test_a_listener_finds_steers_and_plays_a_station(page, tmp_path, browser, li
     page.wait_for_function("() => !document.querySelector('.htmx-request')")
     assert result_ids(page) != before_knob
     assert page.evaluate("window.stillTheSamePage") is True
+    assert Station.objects.get(owner__username="listener").explore == 1.0  # the knob was posted and saved
 
     new_seed = page.locator("#results .result").nth(2)
     new_seed_id = new_seed.get_attribute("data-track-id")
