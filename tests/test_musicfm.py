@@ -8,7 +8,8 @@ import torch
 
 from embedding import base
 from embedding.base import ModelUnavailable
-from embedding.musicfm import MusicFM, MusicFMConfig, SelfAttention, load_embedder
+from embedding.musicfm import load_embedder
+from embedding.musicfm_network import MusicFM, MusicFMConfig, SelfAttention
 
 # Small enough that building, saving and running it takes milliseconds; the mel front-end keeps its real size.
 TINY = MusicFMConfig(

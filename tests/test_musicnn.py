@@ -17,14 +17,13 @@ from embedding.musicnn import (
     MSD_LABELS,
     PATCH_FRAMES,
     SAMPLE_RATE,
-    FastMusicnn,
     clip_patches,
     load_embedder,
     load_musicnn,
     log_mel,
     mel_filterbank,
 )
-
+from embedding.musicnn_network import FastMusicnn
 
 
 def _tone(freq, seconds, rolloff, decay, rng):
