@@ -4,16 +4,20 @@ The web layer fetches a few hundred candidates by nearest-neighbour SQL (around 
 anchor), then calls `rank_candidates` once; it filters, scores, diversifies and explains them in a few
 milliseconds, so thumbs and knobs can re-rank the list at once. Every vector is a row from one embedding model;
 rows are normalised again here, so every dot product is a cosine.
+
+The wording of the explanations lives in explain.py and the argument checks in _checks.py, so that this file
+holds the scoring maths and the order `rank_candidates` applies it in.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from discovery.engine import _checks as checked
+from discovery.engine.explain import corpus_percentile_from_norms, shared_tags, slider_note_for, why_text
 from discovery.engine.profile import Anchors, focus_vector, pocket_weights
 from discovery.lib.vectors import rows_and_norms, unit_interval, unit_rows, unit_vector
 
@@ -50,12 +54,6 @@ MAX_PER_ARTIST = 2
 # prediction: about the relevance gap between the 1st and the 20th candidate of a typical page, so a
 # knob can reorder a page without replacing it with tracks that have nothing to do with the seeds.
 SLIDER_STEER_SCALE = 0.02
-# A slider is named in the why line when it moved the track by at least this much score.
-SLIDER_NOTE_MIN_SHIFT = 0.01
-# Tags both tracks share: those in the top five of each (the tags a listener would recognise the track by), at
-# most three shown so an explanation stays one line.
-SHARED_TAGS_TOP_N = 5
-SHARED_TAGS_SHOWN = 3
 
 # Seeds whose centroid is shorter than this point in opposite directions: no throughline to follow.
 THROUGHLINE_MIN_NORM = 1e-6
@@ -169,7 +167,7 @@ def soft_top_k(similarities, weights, temperature: float = RELEVANCE_TEMPERATURE
         raise ValueError("similarities and weights must not contain NaN or infinite values.")
     if (weights < 0).any() or weights.sum() <= 0:
         raise ValueError("Anchor weights must be non-negative with at least one above zero.")
-    temperature = _positive(temperature, "temperature")
+    temperature = checked.positive(temperature, "temperature")
     with np.errstate(divide="ignore"):
         log_shares = np.log(weights / weights.sum())
     logits = similarities / temperature + log_shares
@@ -183,8 +181,8 @@ def dislike_penalty(
     """How far each candidate (n,) is pushed down for being near a thumbed-down track:
     strength·max_j exp((cos_ij - 1)/width); zeros when nothing is disliked."""
     candidates = unit_rows(candidate_vectors, "candidate_vectors", allow_empty=True)
-    disliked = _optional_rows(disliked_vectors, "disliked_vectors", candidates.shape[1])
-    strength, width = _positive(strength, "strength"), _positive(width, "width")
+    disliked = checked.optional_rows(disliked_vectors, "disliked_vectors", candidates.shape[1])
+    strength, width = checked.positive(strength, "strength"), checked.positive(width, "width")
     return _penalty_from_similarities(candidates @ disliked.T, strength, width)
 
 
@@ -192,7 +190,7 @@ def novelty(candidate_vectors, known_vectors) -> np.ndarray:
     """1 - the largest cosine from each candidate (n,) to anything the user already knows (seeds, likes, tracks
     shown); ones when nothing is known yet."""
     candidates = unit_rows(candidate_vectors, "candidate_vectors", allow_empty=True)
-    known = _optional_rows(known_vectors, "known_vectors", candidates.shape[1])
+    known = checked.optional_rows(known_vectors, "known_vectors", candidates.shape[1])
     return _novelty_from_similarities(candidates @ known.T)
 
 
@@ -238,16 +236,16 @@ def mmr(
         raise ValueError(f"scores needs one score per candidate ({count}); got shape {scores.shape}.")
     if not np.isfinite(scores).all():
         raise ValueError("scores must not contain NaN or infinite values.")
-    cap = None if max_per_artist is None else _count(max_per_artist, "max_per_artist", minimum=1)
+    cap = None if max_per_artist is None else checked.whole_number(max_per_artist, "max_per_artist", minimum=1)
     duplicate_cosine = None
     if near_duplicate_cosine is not None:
         duplicate_cosine = unit_interval(near_duplicate_cosine, "near_duplicate_cosine")
     return _greedy_mmr(
         vectors,
         scores,
-        _count(k, "k", minimum=0),
+        checked.whole_number(k, "k", minimum=0),
         unit_interval(lam, "lam"),
-        _artist_codes(artists, count),
+        checked.artist_codes(artists, count),
         cap,
         duplicate_cosine,
     )
@@ -291,13 +289,13 @@ def filter_candidates(
     """Indices (ascending) of the candidates worth ranking: not excluded (seeds, anything thumbed up or down),
     not a repeat of an earlier candidate id, and not a near-duplicate (cosine ≥ `near_duplicate_cosine`) of a
     judged track (seeds, likes, dislikes), since a re-release is the same recording the user already knows."""
-    ids = _ids(candidate_ids, "candidate_ids")
+    ids = checked.ids(candidate_ids, "candidate_ids")
     vectors = unit_rows(candidate_vectors, "candidate_vectors", allow_empty=True)
-    _same_count(ids, vectors)
-    judged = _optional_rows(judged_vectors, "judged_vectors", vectors.shape[1])
+    checked.same_count(ids, vectors)
+    judged = checked.optional_rows(judged_vectors, "judged_vectors", vectors.shape[1])
     return _worth_ranking(
         ids,
-        _ids(excluded_ids, "excluded_ids"),
+        checked.ids(excluded_ids, "excluded_ids"),
         vectors @ judged.T,
         unit_interval(near_duplicate_cosine, "near_duplicate_cosine"),
     )
@@ -317,7 +315,10 @@ def _worth_ranking(
 
 def why_anchor(similarities, weights, temperature: float = RELEVANCE_TEMPERATURE) -> np.ndarray:
     """For each candidate (n,), the index of the anchor contributing most to its `soft_top_k`:
-    argmax_j w_j·exp(s_ij/τ), ties to the lowest index; anchors of weight 0 never win."""
+    argmax_j w_j·exp(s_ij/τ), ties to the lowest index; anchors of weight 0 never win.
+
+    Here rather than in explain.py: it is soft_top_k's sum read term by term, so the two change together.
+    """
     similarities = np.asarray(similarities, dtype=np.float64)
     weights = np.asarray(weights, dtype=np.float64)
     if similarities.ndim != 2 or weights.shape != (similarities.shape[1],):
@@ -327,73 +328,9 @@ def why_anchor(similarities, weights, temperature: float = RELEVANCE_TEMPERATURE
         )
     if not (weights > 0).any():
         raise ValueError("At least one anchor weight must be above zero.")
-    temperature = _positive(temperature, "temperature")
+    temperature = checked.positive(temperature, "temperature")
     with np.errstate(divide="ignore"):
         return np.argmax(similarities / temperature + np.log(weights), axis=1)
-
-
-def corpus_percentile(cosines, anchor_vectors, corpus_sample) -> np.ndarray:
-    """For each pair (track cosine c_i to anchor a_i), the share (0–1) of the corpus sample whose cosine to a_i is
-    below c_i: 0.99 means the track is closer to its anchor than 99 % of the corpus."""
-    cosines = np.asarray(cosines, dtype=np.float64).reshape(-1)
-    anchors = unit_rows(anchor_vectors, "anchor_vectors")
-    if len(anchors) != len(cosines):
-        raise ValueError(f"Each cosine needs its anchor; got {len(cosines)} cosines and {len(anchors)} anchors.")
-    sample, sample_norms = rows_and_norms(corpus_sample, "corpus_sample", anchors.shape[1])
-    return _corpus_percentile(cosines, anchors, np.arange(len(anchors)), sample, sample_norms)
-
-
-def _corpus_percentile(
-    cosines: np.ndarray, anchors: np.ndarray, which: np.ndarray, sample: np.ndarray, sample_norms: np.ndarray
-) -> np.ndarray:
-    # Dividing the (r, k) products rather than normalising the (r, d) sample saves most of the work.
-    sample_cosines = (sample @ anchors.T) / sample_norms[:, None]
-    return (sample_cosines[:, which] < cosines).mean(axis=0)
-
-
-def top_percent(percentile: float) -> int:
-    """The "top N %" a percentile falls in, rounded up and at least 1: 0.995 -> 1, 0.95 -> 5, 0.5 -> 50."""
-    # Rounded first, so that 1 - 0.99 = 0.010000000000000009 still reads "top 1%".
-    return max(1, math.ceil(round(100.0 * (1.0 - float(percentile)), 9)))
-
-
-def shared_tags(
-    tags_a: Mapping[str, float] | None,
-    tags_b: Mapping[str, float] | None,
-    top_n: int = SHARED_TAGS_TOP_N,
-    limit: int = SHARED_TAGS_SHOWN,
-) -> tuple[str, ...]:
-    """Tags in the top `top_n` of both tracks, strongest product of probabilities first, at most `limit`."""
-    top_a, top_b = _top_tags(tags_a or {}, top_n), _top_tags(tags_b or {}, top_n)
-    common = sorted(top_a.keys() & top_b.keys(), key=lambda tag: (-top_a[tag] * top_b[tag], tag))
-    return tuple(common[:limit])
-
-
-def why_text(
-    anchor_title: str,
-    cosine: float,
-    percentile: float | None = None,
-    tags: Sequence[str] = (),
-    *,
-    near_dislike: bool = False,
-    for_novelty: bool = False,
-    slider_note: str = "",
-) -> str:
-    """One line saying why a track is on the page, e.g. `like “Seed A” (0.91, top 1%) — both: guitar, rock`.
-
-    Not HTML-escaped: the template escapes it.
-    """
-    figures = f"{cosine:.2f}" if percentile is None else f"{cosine:.2f}, top {top_percent(percentile)}%"
-    text = f"like “{anchor_title}” ({figures})"
-    if tags:
-        text += " — both: " + ", ".join(tags)
-    if for_novelty:
-        text += " · new ground"
-    if near_dislike:
-        text += " · close to one you turned down"
-    if slider_note:
-        text += f" · {slider_note}"
-    return text
 
 
 def rank_candidates(request: RankingInput) -> list[RankedTrack]:
@@ -408,22 +345,24 @@ def rank_candidates(request: RankingInput) -> list[RankedTrack]:
     """
     anchors = request.anchors
     dim = anchors.dim
-    ids = _ids(request.candidate_ids, "candidate_ids")
+    ids = checked.ids(request.candidate_ids, "candidate_ids")
     vectors = unit_rows(request.candidate_vectors, "candidate_vectors", dim, allow_empty=True)
-    _same_count(ids, vectors)
+    checked.same_count(ids, vectors)
     candidate_count = len(ids)
-    artist_codes = _artist_codes(request.candidate_artists, len(ids))
-    candidate_tags = _per_item(request.candidate_tags, len(ids), "candidate_tags", {})
-    anchor_titles = _per_item(request.anchor_titles, len(anchors), "anchor_titles", "")
-    anchor_tags = _per_item(request.anchor_tags, len(anchors), "anchor_tags", {})
+    artist_codes = checked.artist_codes(request.candidate_artists, len(ids))
+    candidate_tags = checked.per_item(request.candidate_tags, len(ids), "candidate_tags", {})
+    anchor_titles = checked.per_item(request.anchor_titles, len(anchors), "anchor_titles", "")
+    anchor_tags = checked.per_item(request.anchor_tags, len(anchors), "anchor_tags", {})
     breadth = unit_interval(request.breadth, "breadth")
     explore = unit_interval(request.explore, "explore")
     near_duplicate_cosine = unit_interval(request.near_duplicate_cosine, "near_duplicate_cosine")
-    page_size = _count(request.page_size, "page_size", minimum=1)
-    cap = None if request.max_per_artist is None else _count(request.max_per_artist, "max_per_artist", minimum=1)
-    temperature = _positive(request.temperature, "temperature")
-    disliked = _optional_rows(request.disliked_vectors, "disliked_vectors", dim)
-    shown = _optional_rows(request.shown_vectors, "shown_vectors", dim)
+    page_size = checked.whole_number(request.page_size, "page_size", minimum=1)
+    cap = None
+    if request.max_per_artist is not None:
+        cap = checked.whole_number(request.max_per_artist, "max_per_artist", minimum=1)
+    temperature = checked.positive(request.temperature, "temperature")
+    disliked = checked.optional_rows(request.disliked_vectors, "disliked_vectors", dim)
+    shown = checked.optional_rows(request.shown_vectors, "shown_vectors", dim)
     if request.corpus_sample is None:
         corpus = corpus_norms = None
     else:
@@ -436,7 +375,11 @@ def rank_candidates(request: RankingInput) -> list[RankedTrack]:
     focus = focus_vector(anchors, throughline) if request.focus is None else request.focus
     weights = pocket_weights(anchors, focus, breadth)
     excluded_ids = np.concatenate(
-        [_ids(request.seed_ids, "seed_ids"), _ids(request.thumbed_ids, "thumbed_ids"), anchors.track_ids]
+        [
+            checked.ids(request.seed_ids, "seed_ids"),
+            checked.ids(request.thumbed_ids, "thumbed_ids"),
+            anchors.track_ids,
+        ]
     )
 
     anchor_cosines = vectors @ anchors.vectors.T
@@ -464,7 +407,9 @@ def rank_candidates(request: RankingInput) -> list[RankedTrack]:
     if corpus is not None:
         # A few anchors explain most of a page, and the sample is the largest matrix here: compare each once.
         explaining, which = np.unique(anchor_indices, return_inverse=True)
-        percentiles = _corpus_percentile(explained_cosines, anchors.vectors[explaining], which, corpus, corpus_norms)
+        percentiles = corpus_percentile_from_norms(
+            explained_cosines, anchors.vectors[explaining], which, corpus, corpus_norms
+        )
     similarities = vectors[picks] @ throughline
 
     results = []
@@ -474,7 +419,7 @@ def rank_candidates(request: RankingInput) -> list[RankedTrack]:
         cosine = float(explained_cosines[position])
         near_dislike = bool(penalty[index] >= DISLIKE_NOTE_MIN_PENALTY)
         novel = bool(for_novelty[index])
-        note = _slider_note(slider_shifts, slider_labels, index)
+        note = slider_note_for(slider_shifts, slider_labels, index)
         results.append(
             RankedTrack(
                 track_id=int(ids[index]),
@@ -512,14 +457,6 @@ def _slider_shifts(sliders: Sequence[SliderSteer], kept: np.ndarray, count_befor
     return (np.vstack(rows), labels) if rows else (None, [])
 
 
-def _slider_note(shifts, labels, index: int) -> str:
-    """The knob that lifted this track most, if it lifted it noticeably."""
-    if shifts is None:
-        return ""
-    best = int(np.argmax(shifts[:, index]))
-    return labels[best] if shifts[best, index] >= SLIDER_NOTE_MIN_SHIFT else ""
-
-
 def _penalty_from_similarities(similarities: np.ndarray, strength: float, width: float) -> np.ndarray:
     if similarities.shape[1] == 0:
         return np.zeros(similarities.shape[0])
@@ -538,64 +475,4 @@ def _ranks(values: np.ndarray) -> np.ndarray:
     ranks[order] = np.arange(len(values))
     return ranks
 
-
-def _top_tags(tags: Mapping[str, float], top_n: int) -> dict[str, float]:
-    strongest = sorted(tags.items(), key=lambda item: (-item[1], item[0]))[:top_n]
-    return dict(strongest)
-
-
-def _artist_codes(artists: Sequence | None, count: int) -> np.ndarray:
-    codes = np.full(count, -1, dtype=np.int64)
-    if artists is None:
-        return codes
-    artists = list(artists)
-    if len(artists) != count:
-        raise ValueError(f"artists needs one key per candidate ({count}); got {len(artists)}.")
-    numbers: dict = {}
-    for index, artist in enumerate(artists):
-        if artist is not None and artist != "":
-            codes[index] = numbers.setdefault(artist, len(numbers))
-    return codes
-
-
-def _same_count(ids: np.ndarray, vectors: np.ndarray) -> None:
-    if len(ids) != len(vectors):
-        raise ValueError(f"Each candidate needs one id and one vector; got {len(ids)} ids and {len(vectors)} vectors.")
-
-
-def _optional_rows(vectors, name: str, dim: int) -> np.ndarray:
-    if vectors is None or np.size(vectors) == 0:
-        return np.zeros((0, dim))
-    return unit_rows(vectors, name, dim)
-
-
-def _ids(values, name: str) -> np.ndarray:
-    ids = np.asarray(values)
-    if ids.size == 0:
-        return np.zeros(0, dtype=np.int64)
-    if ids.ndim != 1 or ids.dtype.kind not in "iu":
-        raise ValueError(f"{name} must be a flat list of integer track ids.")
-    return ids.astype(np.int64)
-
-
-def _per_item(values: Sequence | None, count: int, name: str, default) -> list:
-    if values is None:
-        return [default] * count
-    values = list(values)
-    if len(values) != count:
-        raise ValueError(f"{name} needs one entry per track ({count}); got {len(values)}.")
-    return values
-
-
-def _positive(value: float, name: str) -> float:
-    number = float(value)
-    if not (math.isfinite(number) and number > 0):
-        raise ValueError(f"{name} must be a positive number; got {value}.")
-    return number
-
-
-def _count(value: int, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ValueError(f"{name} must be a whole number of at least {minimum}; got {value!r}.")
-    return int(value)
 

@@ -5,24 +5,21 @@ import numpy as np
 import pytest
 
 from bench.ranking_inputs import station_sized_input
+from discovery.engine.explain import corpus_percentile, shared_tags, top_percent, why_text
 from discovery.engine.profile import build_anchors
 from discovery.engine.ranking import (
     DISLIKE_STRENGTH,
     DISLIKE_WIDTH,
     RankingInput,
     SliderSteer,
-    corpus_percentile,
     dislike_penalty,
     filter_candidates,
     mmr,
     mmr_lambda,
     novelty,
     rank_candidates,
-    shared_tags,
     soft_top_k,
     throughline_vector,
-    top_percent,
-    why_text,
 )
 from tests.vectors import random_unit_vectors
 
