@@ -51,20 +51,10 @@ on how the vectors are spread than recall does.
 from __future__ import annotations
 
 import argparse
-import http.cookiejar
-import json
 import os
 import re
-import secrets
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from pathlib import Path
 
 # NumPy's BLAS would start a thread per core, competing with PostgreSQL on the same cores for the exact search;
@@ -76,76 +66,31 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SOURCE_KEY_PREFIX = "bench-search/"
-# Vectors are generated in chunks with a seed each, so track i gets the same vector whatever N is and a loaded
-# corpus can be regenerated for exact search without reading it back.
-CHUNK = 65_536
+# The corpus (its vectors, then its rows in the database) and the thumb round trip live next to this file; what
+# stays here is measuring the index and reporting the figures.
+from bench.search_corpus import (  # noqa: E402
+    benchmark_model,
+    clear_corpus,
+    load_corpus,
+    loaded_track_ids,
+    refuse_foreign_tracks,
+)
+from bench.search_output import emit, percentiles, refuse  # noqa: E402
+from bench.search_thumbs import thumb_figures  # noqa: E402
+from bench.search_vectors import (  # noqa: E402
+    Isotropic,
+    MusicnnLike,
+    corpus_vectors,
+    geometry_figures,
+    make_queries,
+    real_sample,
+)
+
 RECALL_K = 20
 PGVECTOR_DEFAULT_EF_SEARCH = 40
 MAX_EF_SEARCH = 1000  # pgvector refuses a larger hnsw.ef_search
-SEEDS, LIKES, TOGGLED = 10, 20, 10
-BENCH_USER = "bench-search"
 MEMORY_SETTING = re.compile(r"^(\d+)\s*(kB|MB|GB)$")
 MB_PER_UNIT = {"kB": 1 / 1024, "MB": 1, "GB": 1024}
-MUSICNN_SAMPLE = ROOT / "tests" / "data" / "musicnn_sample.npy"
-GEOMETRY_PERCENTILES = (5, 25, 50, 75, 95)
-
-
-def percentiles(seconds: list[float]) -> dict:
-    ms = 1000 * np.asarray(seconds)
-    return {"p50_ms": float(np.percentile(ms, 50)), "p95_ms": float(np.percentile(ms, 95)), "n": len(ms)}
-
-
-def unit_rows(array: np.ndarray) -> np.ndarray:
-    return (array / np.linalg.norm(array, axis=-1, keepdims=True)).astype(np.float32)
-
-
-def real_sample() -> np.ndarray:
-    return unit_rows(np.load(MUSICNN_SAMPLE).astype(np.float32))
-
-
-class Isotropic:
-    name = "isotropic"
-
-    def __init__(self, dim: int):
-        self.dim = dim
-
-    def marker(self) -> dict:
-        return {"distribution": self.name}
-
-    def sample(self, rng: np.random.Generator, count: int) -> np.ndarray:
-        return rng.standard_normal((count, self.dim), dtype=np.float32)
-
-    def directions(self, rng: np.random.Generator, count: int) -> np.ndarray:
-        # Float64, as before there was a choice, so that isotropic runs keep their earlier queries.
-        return rng.standard_normal((count, self.dim))
-
-
-class MusicnnLike:
-    """Real musicnn vectors, each blurred by covariance-shaped noise; see the module docstring."""
-
-    name = "musicnn-like"
-
-    def __init__(self, real: np.ndarray, spread: float):
-        self.real, self.spread = real, spread
-        self.dim = real.shape[1]
-        self.mean = real.mean(axis=0)
-        covariance = np.cov(real, rowvar=False)
-        # With fewer real vectors than dimensions' worth of signal the smallest eigenvalues are near zero; the
-        # jitter only keeps the factorisation from failing on them.
-        jitter = 1e-9 * np.trace(covariance) / self.dim * np.eye(self.dim)
-        self.shape = np.linalg.cholesky(covariance + jitter).astype(np.float32)
-
-    def marker(self) -> dict:
-        return {"distribution": self.name, "spread": self.spread}
-
-    def sample(self, rng: np.random.Generator, count: int) -> np.ndarray:
-        parents = rng.integers(0, len(self.real), size=count)
-        noise = self.directions(rng, count)
-        return self.mean + (self.real[parents] - self.mean + self.spread * noise) / np.sqrt(1 + self.spread**2)
-
-    def directions(self, rng: np.random.Generator, count: int) -> np.ndarray:
-        return rng.standard_normal((count, self.dim), dtype=np.float32) @ self.shape.T
 
 
 def vector_distribution(name: str, dim: int, spread: float):
@@ -155,56 +100,6 @@ def vector_distribution(name: str, dim: int, spread: float):
     if real.shape[1] != dim:
         refuse(f"--distribution musicnn-like copies {real.shape[1]}-d musicnn vectors; use --dim {real.shape[1]}.")
     return MusicnnLike(real, spread)
-
-
-def corpus_vectors(count: int, distribution, seed: int) -> np.ndarray:
-    vectors = np.empty((count, distribution.dim), dtype=np.float32)
-    for first in range(0, count, CHUNK):
-        rng = np.random.default_rng([seed, first // CHUNK])
-        rows = min(CHUNK, count - first)
-        vectors[first : first + rows] = unit_rows(distribution.sample(rng, CHUNK))[:rows]
-    return vectors
-
-
-def cosine_spread(vectors: np.ndarray) -> dict:
-    """Percentiles of the cosines of all pairs and of each row's nearest other row (unit rows)."""
-    similarity = vectors @ vectors.T
-    pairs = similarity[np.triu_indices(len(vectors), k=1)]
-    np.fill_diagonal(similarity, -np.inf)
-    return {
-        "pair_cosine": np.percentile(pairs, GEOMETRY_PERCENTILES).round(3).tolist(),
-        "nearest_cosine": np.percentile(similarity.max(axis=1), GEOMETRY_PERCENTILES).round(3).tolist(),
-    }
-
-
-def geometry_figures(corpus: np.ndarray, chunk: int = 131_072) -> dict:
-    """The real sample against as many corpus rows, and each real vector's most similar corpus row."""
-    real = real_sample()
-    if real.shape[1] != corpus.shape[1]:
-        return {"note": f"the real sample is {real.shape[1]}-d, the corpus {corpus.shape[1]}-d"}
-    closest = np.full(len(real), -np.inf, dtype=np.float32)
-    for first in range(0, len(corpus), chunk):
-        closest = np.maximum(closest, (real @ corpus[first : first + chunk].T).max(axis=1))
-    return {
-        "percentiles": list(GEOMETRY_PERCENTILES),
-        "real": cosine_spread(real),
-        "synthetic": cosine_spread(corpus[: len(real)]),
-        "real_to_nearest_corpus_row": np.percentile(closest, GEOMETRY_PERCENTILES).round(3).tolist(),
-    }
-
-
-def make_queries(
-    kind: str, count: int, corpus: np.ndarray, rng: np.random.Generator, noise: float, distribution
-) -> np.ndarray:
-    if kind == "random":
-        return unit_rows(distribution.sample(rng, count))
-    directions = unit_rows(distribution.directions(rng, count))
-    queries = []
-    for direction in directions:
-        picks = rng.choice(len(corpus), size=int(rng.integers(2, 4)), replace=False)
-        centroid = unit_rows(corpus[picks].sum(axis=0))
-        queries.append(unit_rows(centroid + noise * direction))
-    return np.stack(queries)
 
 
 def exact_top_k(corpus: np.ndarray, queries: np.ndarray, k: int, chunk: int = 131_072) -> np.ndarray:
@@ -225,15 +120,6 @@ def exact_top_k(corpus: np.ndarray, queries: np.ndarray, k: int, chunk: int = 13
 
 def vector_text(vector: np.ndarray) -> str:
     return "[" + ",".join(repr(float(x)) for x in vector) + "]"
-
-
-def emit(record: dict) -> None:
-    print(json.dumps(record), flush=True)
-
-
-def refuse(message: str) -> None:
-    print(f"bench_search: {message}", file=sys.stderr)
-    sys.exit(1)
 
 
 def setup_django():
@@ -258,127 +144,6 @@ def database_facts() -> dict:
         "max_worker_processes": worker_processes, "max_parallel_workers": parallel_workers,
         "cpus": os.cpu_count(),
     }
-
-
-def refuse_foreign_tracks() -> None:
-    from tracks.models import Track
-
-    foreign = Track.objects.exclude(source_key__startswith=SOURCE_KEY_PREFIX).count()
-    if foreign:
-        refuse(
-            f"the database holds {foreign} tracks this benchmark did not make, and it deletes and reloads tracks. "
-            "Point WAVELENGTH_DATA at an empty directory (or DATABASE_URL at an empty database) and run it again."
-        )
-
-
-def benchmark_model(name: str, dim: int):
-    from embedding.models import EmbeddingModel
-
-    model, _ = EmbeddingModel.objects.get_or_create(name=name, defaults={"dim": dim, "is_default": True})
-    if model.dim != dim:
-        refuse(f"the model {name} here stores {model.dim}-d vectors, not {dim}; use an empty database.")
-    if not model.is_default:
-        model.is_default = True
-        model.save()
-    return model
-
-
-def clear_corpus() -> None:
-    """Delete every track (refuse_foreign_tracks has checked they are all synthetic) with its vectors and thumbs."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "TRUNCATE tracks_track, embedding_trackembedding, taste_thumb, taste_stationseed RESTART IDENTITY CASCADE"
-        )
-
-
-def load_corpus(model, vectors: np.ndarray, seed: int, distribution) -> tuple[dict, np.ndarray]:
-    """Load one synthetic track per row of `vectors` into an empty catalogue; returns timings and track ids."""
-    import psycopg
-    from django.db import connection
-    from django.utils import timezone
-    from pgvector.psycopg import register_vector
-    from psycopg.types.json import Jsonb
-
-    from embedding.vector_index import drop_vector_index
-
-    count = len(vectors)
-    model.settings = {
-        "synthetic": {"tracks": count, "seed": seed, **distribution.marker(), "made_by": "bench/bench_search.py"}
-    }
-    model.save()
-    # The index is built once the rows are in, which is far faster than growing it row by row, and timed apart.
-    drop_vector_index(model)
-
-    figures = {}
-    now = timezone.now()
-    artists = max(1, count // 10)  # ten tracks per artist, so the per-artist cap on a page has work to do
-    start = time.perf_counter()
-    with psycopg.connect(**connection.get_connection_params()) as loader:
-        register_vector(loader)
-        with loader.cursor() as cursor:
-            columns = (
-                "title, artist, album, genre, source, source_key, preview_url, audio_file, audio_path, artwork_url, "
-                "content_sha256, status, error, hidden, created, updated"
-            )
-            with cursor.copy(f"COPY tracks_track ({columns}) FROM STDIN") as copy:
-                for i in range(count):
-                    copy.write_row(
-                        (f"Synthetic track {i}", f"Synthetic artist {i % artists}", "", "", "folder",
-                         f"{SOURCE_KEY_PREFIX}{i:07d}", "", "", "", "", "", "ready", "", False, now, now)
-                    )
-            cursor.execute(
-                "SELECT id FROM tracks_track WHERE source_key LIKE %s ORDER BY source_key", [f"{SOURCE_KEY_PREFIX}%"]
-            )
-            track_ids = np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
-            figures["tracks_s"] = time.perf_counter() - start
-
-            start = time.perf_counter()
-            with cursor.copy(
-                "COPY embedding_trackembedding (track_id, model_id, vector, tags, created) FROM STDIN (FORMAT BINARY)"
-            ) as copy:
-                copy.set_types(["int8", "int8", "vector", "jsonb", "timestamptz"])
-                no_tags = Jsonb({})
-                for track_id, vector in zip(track_ids.tolist(), vectors):
-                    copy.write_row((track_id, model.pk, vector, no_tags, now))
-            figures["vectors_s"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE tracks_track")
-        cursor.execute("VACUUM ANALYZE embedding_trackembedding")
-    figures["vacuum_analyze_s"] = time.perf_counter() - start
-    return figures, track_ids
-
-
-def loaded_track_ids(model, count: int, seed: int, vectors: np.ndarray, distribution) -> np.ndarray:
-    """The ids of an already loaded corpus, after checking it is the one the arguments describe."""
-    from django.db import connection
-
-    from embedding.models import TrackEmbedding
-
-    # Corpora loaded before there was a choice of distribution were all isotropic.
-    synthetic = {"distribution": "isotropic", **model.settings.get("synthetic", {})}
-    wanted = {"tracks": count, "seed": seed, **distribution.marker()}
-    if any(synthetic.get(key) != value for key, value in wanted.items()):
-        described = ", ".join(f"{key} {value}" for key, value in wanted.items())
-        refuse(f"--skip-load: the database holds no corpus with {described}; run without it.")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM tracks_track WHERE source_key LIKE %s ORDER BY source_key", [f"{SOURCE_KEY_PREFIX}%"]
-        )
-        track_ids = np.array([row[0] for row in cursor.fetchall()], dtype=np.int64)
-    if len(track_ids) != count:
-        refuse(f"--skip-load: found {len(track_ids)} synthetic tracks, not {count}; run without it.")
-    rows = np.random.default_rng(seed).choice(count, size=min(5, count), replace=False)
-    sampled = TrackEmbedding.objects.filter(model=model, track_id__in=track_ids[rows].tolist())
-    stored = {track_id: np.asarray(vector) for track_id, vector in sampled.values_list("track_id", "vector")}
-    for row in rows:
-        vector = stored.get(int(track_ids[row]))
-        if vector is None or vector.shape != vectors[row].shape or not np.allclose(vector, vectors[row]):
-            refuse("--skip-load: the stored vectors are not the ones this seed makes; run without it.")
-    return track_ids
 
 
 def build_index(model, memory_mb: int | None, workers: int, rebuild: bool) -> dict:
@@ -527,168 +292,6 @@ def recall_figures(model, queries: np.ndarray, truth_ids: np.ndarray, target: fl
         "smallest_ef_search_reaching_target": passing,
         "at_smallest": measured.get(passing),
     }
-
-
-class _KeepRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(port: int, log) -> subprocess.Popen:
-    command = [sys.executable, "-m", "gunicorn", "discovery.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-               "--timeout", "120"]
-    server = subprocess.Popen(command, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            break
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:
-                if response.status == 200:
-                    return server
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.5)
-    stop_server(server)
-    refuse("the web server did not come up; its output:\n" + server_output(log))
-
-
-def server_output(log) -> str:
-    # Read through a second handle: seeking the server's own would move where it writes next.
-    return Path(log.name).read_text(errors="replace")[-3000:]
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    if server.poll() is None:
-        server.send_signal(signal.SIGTERM)  # gunicorn stops its worker gracefully on SIGTERM
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def log_in(base: str, username: str, password: str):
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _KeepRedirects)
-    with opener.open(f"{base}/accounts/login/", timeout=30) as response:
-        form = response.read().decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
-    data = urllib.parse.urlencode(
-        {"username": username, "password": password, "csrfmiddlewaretoken": token, "next": "/"}
-    ).encode()
-    try:
-        opener.open(f"{base}/accounts/login/", data, timeout=30)
-        refuse("logging in did not redirect; the password was not accepted.")
-    except urllib.error.HTTPError as error:
-        if error.code != 302 or "/accounts/login/" in error.headers.get("Location", ""):
-            refuse(f"logging in failed with HTTP {error.code}.")
-    csrf = next(cookie.value for cookie in jar if cookie.name == "csrftoken")
-    return opener, csrf
-
-
-def thumb_figures(model, corpus: np.ndarray, track_ids: np.ndarray, rng, thumbs: int, warmup: int) -> dict:
-    from django.contrib.auth import get_user_model
-
-    from discovery.engine.candidates import ANCHOR_CANDIDATES, THROUGHLINE_CANDIDATES, THROUGHLINE_EF_SEARCH
-    from discovery.engine.ranking import throughline_vector
-    from embedding import samples
-    from embedding.vector_index import forget_cached_vectors, nearest_neighbours_many
-    from taste.stations.recommendations import recommendations
-    from taste.stations.services import create_station, set_thumb
-
-    user, _ = get_user_model().objects.get_or_create(username=BENCH_USER)
-    password = secrets.token_urlsafe(18)
-    user.set_password(password)
-    user.save()
-    user.stations.all().delete()
-    rows = rng.choice(len(track_ids), size=SEEDS + LIKES + TOGGLED, replace=False)
-    ids = track_ids[rows].tolist()
-    seeds, likes, toggled = ids[:SEEDS], ids[SEEDS : SEEDS + LIKES], ids[SEEDS + LIKES :]
-    station = create_station(user, seeds, "Benchmark station")
-    for track_id in likes:
-        set_thumb(station, track_id, "up")
-
-    figures = {"anchors": SEEDS + LIKES, "in_process": {}}
-    throughline = throughline_vector(corpus[rows[:SEEDS]])
-    anchors = corpus[rows[: SEEDS + LIKES]]
-
-    def uncached_recommendations():
-        # What a station pays when none of its neighbourhoods or vectors are in this process's caches yet.
-        forget_cached_vectors()
-        return recommendations(station)
-
-    def corpus_sample_refresh():
-        # The sample is cached per process for minutes; one request in that many pays for drawing it again.
-        samples._corpus_samples.clear()
-        return samples.corpus_sample(model)
-
-    # (step, runs, of which warm-up): the refresh reads the whole table, so it gets fewer runs.
-    steps = {
-        "recommendations": (lambda: recommendations(station), warmup + 30, warmup),
-        "recommendations_uncached": (uncached_recommendations, warmup + 30, warmup),
-        "corpus_sample_refresh": (corpus_sample_refresh, 12, 2),
-        "throughline_candidates": (
-            lambda: nearest_neighbours_many(
-                model, throughline, limit=THROUGHLINE_CANDIDATES, ef_search=THROUGHLINE_EF_SEARCH
-            ),
-            warmup + 30,
-            warmup,
-        ),
-        "anchor_candidates": (
-            lambda: nearest_neighbours_many(model, anchors, limit=ANCHOR_CANDIDATES), warmup + 30, warmup
-        ),
-    }
-    for name, (step, runs, skipped) in steps.items():
-        seconds = []
-        for run in range(runs):
-            start = time.perf_counter()
-            step()
-            if run >= skipped:
-                seconds.append(time.perf_counter() - start)
-        figures["in_process"][name] = percentiles(seconds)
-
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.NamedTemporaryFile(prefix="bench-search-server-", suffix=".log") as log:
-        server = start_server(port, log)
-        try:
-            opener, csrf = log_in(base, BENCH_USER, password)
-            url = f"{base}/stations/{station.pk}/thumbs/"
-            seconds = []
-            # Up then clear on the same track keeps the station at 30-31 anchors for any number of requests.
-            for i in range(warmup + thumbs):
-                value = "up" if i % 2 == 0 else "clear"
-                data = urllib.parse.urlencode({"track": toggled[(i // 2) % len(toggled)], "value": value}).encode()
-                request = urllib.request.Request(url, data, headers={"HX-Request": "true", "X-CSRFToken": csrf})
-                start = time.perf_counter()
-                try:
-                    with opener.open(request, timeout=60) as response:
-                        body = response.read()
-                except urllib.error.HTTPError as error:
-                    body = b""
-                    response = error
-                elapsed = time.perf_counter() - start
-                if response.status != 200 or b'id="station-live"' not in body:
-                    refuse(
-                        f"a thumb got HTTP {response.status}, not the station partial; the server said:\n"
-                        + server_output(log)
-                    )
-                if i >= warmup:
-                    seconds.append(elapsed)
-        finally:
-            stop_server(server)
-    figures["http"] = {
-        "server": "gunicorn, 1 sync worker", "timed": "client round trip on 127.0.0.1", "warmup": warmup,
-        **percentiles(seconds),
-    }
-    user.stations.all().delete()
-    return figures
 
 
 def run_size(args, count: int) -> dict:
