@@ -20,6 +20,11 @@ class Slider(models.Model):
     # The latest fit, refreshed on every rating, so that pages and rankings never refit on a read.
     fit = models.JSONField(default=dict, blank=True, editable=False)
     lit = models.BooleanField(default=False, editable=False)
+    # Bumped by every rating's refit: the gate keeps a verdict only if this is still what it read (services.evaluate).
+    ratings_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # When a gate run was queued that has not yet written its verdict; null when none is pending. Ratings that
+    # find one pending queue nothing more, so a burst of ratings costs one gate run (services.refit).
+    gate_queued = models.DateTimeField(null=True, blank=True, editable=False)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 

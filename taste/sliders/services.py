@@ -8,10 +8,12 @@ pages, station knobs and rankings never refit on a read.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, F, Q
+from django.utils import timezone
 from django_q.tasks import async_task
 
 from discovery.lib.forms import ListenerError
@@ -102,12 +104,40 @@ def _head_fields(slider: Slider, model: learning.SliderModel) -> dict:
     }
 
 
+# A queued gate run that has not written its verdict this long after it was queued is presumed lost (its worker
+# was killed, the queue dropped it), and the next rating queues another. Well beyond a gate run (seconds) and the
+# queue's wait behind a long job; too short would only cost a second run, since only a current verdict is kept.
+GATE_PRESUMED_LOST = timedelta(hours=1)
+
+
+def _gate_pending(slider: Slider) -> bool:
+    return slider.gate_queued is not None and slider.gate_queued > timezone.now() - GATE_PRESUMED_LOST
+
+
+def queue_gate(slider_id: int) -> None:
+    """Queue the gate (taste.sliders.tasks.evaluate_slider); callers have already marked it pending."""
+    async_task("taste.sliders.tasks.evaluate_slider", slider_id, group="sliders")
+
+
+def requeue_gate(slider_id: int) -> None:
+    """Queue the gate again, still pending, for ratings that arrived while it measured."""
+    Slider.objects.filter(pk=slider_id).update(gate_queued=timezone.now())
+    queue_gate(slider_id)
+
+
+def release_gate(slider_id: int) -> None:
+    """No gate pending any more (it failed): the next rating queues one instead of waiting for this one."""
+    Slider.objects.filter(pk=slider_id).update(gate_queued=None)
+
+
 @transaction.atomic
 def refit(slider: Slider) -> None:
-    """After a rating: the head again (milliseconds), then the gate queued for the worker.
+    """After a rating: the head again (milliseconds), a new ratings version, and the gate queued unless pending.
 
     The gate refits the head on a hundred shuffles of the ratings (a third of a second at 500 ratings, two
-    seconds at 5,000), too slow for the request; until it has run, the slider keeps its last verdict.
+    seconds at 5,000), too slow for the request; until it has run, the slider keeps its last verdict. Only the
+    first rating of a burst queues it: the others find it pending, bump the version, and so make that run queue
+    itself once more (tasks.evaluate_slider). The queueing happens on commit, once per transaction at most.
     """
     slider = Slider.objects.select_for_update().get(pk=slider.pk)
     ids, vectors, ratings, raters = _training_set(slider)
@@ -115,30 +145,87 @@ def refit(slider: Slider) -> None:
     if len(ids) >= 3 and len(set(ratings.tolist())) > 1:
         fit.update(_head_fields(slider, learning.fit_slider(vectors, ratings, raters)))
     fit["evaluating"] = True
-    Slider.objects.filter(pk=slider.pk).update(fit=fit)
-    transaction.on_commit(lambda: async_task("taste.sliders.tasks.evaluate_slider", slider.pk, group="sliders"))
+    # Under the row lock, so that a pending gate either wrote its verdict before this (and is no longer
+    # pending) or writes after it, sees the new version and runs again: no rating is left without a verdict.
+    queue = not _gate_pending(slider)
+    pending = {"gate_queued": timezone.now()} if queue else {}
+    Slider.objects.filter(pk=slider.pk).update(fit=fit, ratings_version=F("ratings_version") + 1, **pending)
+    if queue:
+        transaction.on_commit(lambda: queue_gate(slider.pk))
 
 
-@transaction.atomic
-def evaluate(slider_id: int) -> learning.SliderSkill:
-    """The gate: leave-one-out skill against shuffled ratings decides whether the slider is lit."""
-    slider = Slider.objects.select_for_update().get(pk=slider_id)
-    ids, vectors, ratings, raters = _training_set(slider)
-    skill = learning.slider_skill(
-        vectors, ratings, raters if len(ids) else None, low_label=slider.low_label, high_label=slider.high_label
+@dataclass(frozen=True)
+class GateSnapshot:
+    """The ratings one gate run measures, and the `ratings_version` they were read at."""
+
+    slider: Slider
+    ratings_version: int
+    ratings: int  # all of them, tracks without a vector included
+    ids: list[int]
+    vectors: np.ndarray
+    targets: np.ndarray
+    raters: np.ndarray
+
+
+@dataclass(frozen=True)
+class GateRun:
+    """What `evaluate` measured, on which ratings version, and whether the verdict was kept (written)."""
+
+    skill: learning.SliderSkill
+    ratings_version: int
+    written: bool
+
+
+def gate_snapshot(slider_id: int) -> GateSnapshot:
+    """Read the ratings for the gate, taking no lock.
+
+    The version is read before the ratings. Each query sees what was committed when it ran, so a rating the
+    ratings query missed was committed after the version was read, and its refit bumps the version after that:
+    the verdict on this snapshot is then refused. A rating read here whose bump lands later only costs a rerun.
+    """
+    slider = Slider.objects.select_related("embedding_model").get(pk=slider_id)
+    ids, vectors, targets, raters = _training_set(slider)
+    ratings = SliderRating.objects.filter(slider=slider).count()
+    return GateSnapshot(slider, slider.ratings_version, ratings, ids, vectors, targets, raters)
+
+
+def gate_skill(snapshot: GateSnapshot) -> learning.SliderSkill:
+    """The gate's measurement on a snapshot (up to seconds): touches no database row."""
+    return learning.slider_skill(
+        snapshot.vectors, snapshot.targets, snapshot.raters if len(snapshot.ids) else None,
+        low_label=snapshot.slider.low_label, high_label=snapshot.slider.high_label,
     )
+
+
+def write_verdict(snapshot: GateSnapshot, skill: learning.SliderSkill) -> bool:
+    """Store the verdict and end the pending gate, if the ratings are still the snapshot's; False (nothing
+    written) when a rating arrived since, so that a stale verdict never replaces a newer head."""
     fit = {
-        "ratings": SliderRating.objects.filter(slider=slider).count(),
-        "tracks": len(ids),
+        "ratings": snapshot.ratings,
+        "tracks": len(snapshot.ids),
         "skill": skill.skill,
         "shuffled_skill": skill.shuffled_skill,
         "needs": skill.needs,
         "evaluating": False,
     }
     if skill.model is not None:
-        fit.update(_head_fields(slider, skill.model))
-    Slider.objects.filter(pk=slider.pk).update(fit=fit, lit=skill.lit)
-    return skill
+        # Before the UPDATE: it reads the corpus sample, and the UPDATE should hold the row for no longer than itself.
+        fit.update(_head_fields(snapshot.slider, skill.model))
+    current = Slider.objects.filter(pk=snapshot.slider.pk, ratings_version=snapshot.ratings_version)
+    return current.update(fit=fit, lit=skill.lit, gate_queued=None) == 1
+
+
+def evaluate(slider_id: int) -> GateRun:
+    """The gate: leave-one-out skill against shuffled ratings decides whether the slider is lit.
+
+    Holds no lock while it measures, so ratings go on being saved meanwhile: it reads a snapshot of the ratings,
+    measures outside any transaction, and keeps the verdict only if no rating arrived since (`written`). When
+    one did, it does not measure again itself: the task queues another run for the newer ratings, which frees
+    the worker between runs and gives each run the queue's timeout (tasks.evaluate_slider).
+    """
+    snapshot = gate_snapshot(slider_id)
+    skill = gate_skill(snapshot)
+    return GateRun(skill, snapshot.ratings_version, write_verdict(snapshot, skill))
 
 
 @dataclass(frozen=True)
