@@ -28,7 +28,9 @@ def make_catalogue(clusters: int = 3, per_cluster: int = 12, audio_dir: Path | N
             if audio_dir is not None:
                 from tests.audio_samples import music, write_clip
 
-                path = write_clip(audio_dir / f"c{c}-{i}.wav", seconds=1.5, signal=lambda s, r, c=c: music(s, r, seed=c))
+                path = write_clip(
+                    audio_dir / f"c{c}-{i}.wav", seconds=1.5, signal=lambda s, r, c=c: music(s, r, seed=c)
+                )
                 fields["audio_path"] = str(path)
             track = Track.objects.create(
                 title=f"C{c} T{i}", artist=f"Artist {c}-{i % 4}", source="folder", source_key=f"c{c}-{i}",

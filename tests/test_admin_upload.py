@@ -8,7 +8,8 @@ from tracks.models import Track
 
 @pytest.fixture
 def clip_bytes(tmp_path):
-    return write_clip(tmp_path / "x.ogg", seconds=2.0, codec="vorbis", signal=lambda s, r: music(s, r, seed=9)).read_bytes()
+    clip = write_clip(tmp_path / "x.ogg", seconds=2.0, codec="vorbis", signal=lambda s, r: music(s, r, seed=9))
+    return clip.read_bytes()
 
 
 def upload(client, *files, **fields):

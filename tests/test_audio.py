@@ -4,8 +4,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from tracks.audio import DEFAULT_WINDOWS, AudioDecodeError, DecodedAudio, Windows, decode, decode_many, probe
 from tests import audio_samples as samples
+from tracks.audio import DEFAULT_WINDOWS, AudioDecodeError, DecodedAudio, Windows, decode, decode_many, probe
 
 TAGS = {"title": "Night Drive", "artist": "The Testers", "album": "Synthetic", "genre": "Electronic",
         "date": "2019-05-03"}

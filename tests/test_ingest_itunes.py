@@ -163,7 +163,9 @@ class TestIngestItunes:
             call_command("ingest_itunes", "--term", "test")
         assert not Track.objects.exists()
 
-    @pytest.mark.parametrize("args, message", [(["--limit", "0"], "between 1 and 200"), (["--country", "USA"], "two-letter")])
+    @pytest.mark.parametrize(
+        "args, message", [(["--limit", "0"], "between 1 and 200"), (["--country", "USA"], "two-letter")]
+    )
     def test_bad_options_are_refused(self, fake_itunes, args, message):
         with pytest.raises(CommandError, match=message):
             call_command("ingest_itunes", "--term", "test", *args)
@@ -193,14 +195,18 @@ class TestITunesClient:
     def test_backoff_doubles_between_attempts(self, fake_itunes):
         fake_itunes.search_failures, fake_itunes.retry_after = [500, 502, 429], None
         time = FakeTime()
-        client = ITunesClient(fake_itunes.base, requests_per_minute=0, backoff_s=2.0, sleep=time.sleep, clock=time.clock)
+        client = ITunesClient(
+            fake_itunes.base, requests_per_minute=0, backoff_s=2.0, sleep=time.sleep, clock=time.clock
+        )
         assert len(client.search("test", limit=1)) == 1
         assert time.sleeps == [2.0, 4.0, 8.0]
 
     def test_retry_after_wins_over_the_backoff(self, fake_itunes):
         fake_itunes.search_failures, fake_itunes.retry_after = [429], "7"
         time = FakeTime()
-        client = ITunesClient(fake_itunes.base, requests_per_minute=0, backoff_s=2.0, sleep=time.sleep, clock=time.clock)
+        client = ITunesClient(
+            fake_itunes.base, requests_per_minute=0, backoff_s=2.0, sleep=time.sleep, clock=time.clock
+        )
         client.search("test", limit=1)
         assert time.sleeps == [7.0]
 

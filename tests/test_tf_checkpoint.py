@@ -23,7 +23,6 @@ from embedding.tf_checkpoint import (
     mask_crc,
 )
 
-
 DTYPE_CODES = {np.dtype("float32"): 1, np.dtype("float64"): 2, np.dtype("int32"): 3, np.dtype("float16"): 19}
 
 
