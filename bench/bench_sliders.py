@@ -39,7 +39,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from taste.sliders.learning import fit_slider, predict, rate_more_queue, slider_skill, top_by_slider  # noqa: E402
+from taste.sliders.learning import fit_slider, predict, slider_skill, top_by_slider  # noqa: E402
+from taste.sliders.queue import rate_more_queue  # noqa: E402
 
 DEFAULT_VECTORS = ROOT / "tests" / "data" / "musicnn_sample.npy"
 LIGHT_COUNTS = (8, 12, 16, 24, 40, 80)

@@ -22,6 +22,7 @@ from embedding.samples import corpus_sample_with_ids
 from embedding.vector_index import nearest_neighbours
 from taste.sliders import learning
 from taste.sliders.models import Slider, SliderRating
+from taste.sliders.queue import rate_more_queue
 from tracks.models import Track
 
 
@@ -295,6 +296,6 @@ def rate_more(slider: Slider, user, count: int = 10) -> list[Track]:
     sample_ids, sample = corpus_sample_with_ids(slider.embedding_model)
     if not len(sample_ids):
         return []
-    chosen = learning.rate_more_queue(head_model, sample, sample_ids, [*ids, *rated_by_user], k=count)
+    chosen = rate_more_queue(head_model, sample, sample_ids, [*ids, *rated_by_user], k=count)
     tracks = Track.objects.canonical().in_bulk([int(pk) for pk in chosen])
     return [tracks[int(pk)] for pk in chosen if int(pk) in tracks]
