@@ -4,6 +4,7 @@ from django.urls import reverse
 from taste.stations.models import Thumb
 from taste.stations.services import create_station, set_thumb
 from tests.catalogue import make_catalogue
+from tracks.models import Track
 
 
 @pytest.fixture
@@ -32,6 +33,13 @@ class TestSeeds:
         response = self.post(owner_client, station, clusters[0][0], action="remove")
         assert response.status_code == 400 and "at least one seed" in response.content.decode()
 
+    @pytest.mark.parametrize("action", ["delete", "REMOVE", "x" * 10_000])
+    def test_an_unknown_action_is_a_400_and_changes_nothing(self, owner_client, setup, action):
+        station, clusters = setup
+        response = self.post(owner_client, station, clusters[1][0], action=action)
+        assert response.status_code == 400 and "either added or removed" in response.content.decode()
+        assert [t.pk for t in station.ordered_seeds()] == [clusters[0][0].pk]
+
     def test_a_thumbed_track_that_becomes_a_seed_loses_its_thumb(self, owner_client, setup):
         station, clusters = setup
         set_thumb(station, clusters[1][1].pk, "up")
@@ -49,6 +57,13 @@ class TestTrackPageAndLiked:
         response = owner_client.post(reverse("station_list"), {"seed": track.pk})
         assert response.status_code == 302
         assert owner_client.get(response["Location"]).context["station"].name == f"More like {track.title}"
+
+    def test_a_re_releases_page_points_to_the_canonical_track(self, owner_client, setup):
+        _, clusters = setup
+        original, copy = clusters[2][0], clusters[2][1]
+        Track.objects.filter(pk=copy.pk).update(duplicate_of=original)
+        page = owner_client.get(reverse("track_detail", args=[copy.pk])).content.decode()
+        assert "A re-release of" in page and f'href="/tracks/{original.pk}/"' in page and "More like this" not in page
 
     def test_the_liked_page_lists_ones_own_thumbs_up(self, client, owner, outsider, setup):
         station, clusters = setup

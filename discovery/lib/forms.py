@@ -7,7 +7,16 @@ Either way the listener reads one sentence saying what to change, with a 400.
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from django import forms
+
+# Numbers as a listener types them in a form: ASCII digits only. Python's int() and float() also take "١",
+# "３" and "1_0", which no one means as a track id or a knob value.
+_ASCII_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*", re.ASCII)
+_ASCII_DECIMAL = re.compile(r"\s*[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*", re.ASCII)
+SHOWN_VALUE_LENGTH = 40
 
 
 class ListenerError(ValueError):
@@ -29,7 +38,43 @@ def cleaned(form: forms.Form) -> dict:
     return form.cleaned_data
 
 
-class TrackIdField(forms.IntegerField):
+def shown(value) -> str:
+    """A value the listener sent, cut short for an error message (a 1 MB value is not echoed whole)."""
+    text = str(value)
+    return text if len(text) <= SHOWN_VALUE_LENGTH else text[: SHOWN_VALUE_LENGTH - 1] + "…"
+
+
+class AsciiIntegerField(forms.IntegerField):
+    """A whole number written with ASCII digits."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not _ASCII_INTEGER.fullmatch(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+class AsciiFloatField(forms.FloatField):
+    """A finite decimal number written with ASCII digits (no NaN, no ∞, no "１.５")."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not _ASCII_DECIMAL.fullmatch(str(value)):
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().to_python(value)
+
+
+def refuse_control_characters(multiline: bool):
+    """A validator refusing control characters (a NUL, an escape, a stray line break in a one-line name):
+    PostgreSQL refuses NUL, and the rest break playlists and pages."""
+    allowed = {"\t", "\n", "\r"} if multiline else set()
+
+    def validate(value: str) -> None:
+        if any(unicodedata.category(char) == "Cc" and char not in allowed for char in value):
+            raise forms.ValidationError("Remove the control characters (such as line breaks) from it.")
+
+    return validate
+
+
+class TrackIdField(AsciiIntegerField):
     """One track id: a whole number from 1. The form says "“x” is not a track id." for anything else."""
 
     def __init__(self, **kwargs):
@@ -41,11 +86,11 @@ class TrackIdField(forms.IntegerField):
         try:
             return super().to_python(value)
         except forms.ValidationError:
-            raise forms.ValidationError("“%(value)s” is not a track id.", params={"value": value}) from None
+            raise forms.ValidationError("“%(value)s” is not a track id.", params={"value": shown(value)}) from None
 
     def validate(self, value):
         if value is not None and value < 1:
-            raise forms.ValidationError("“%(value)s” is not a track id.", params={"value": value})
+            raise forms.ValidationError("“%(value)s” is not a track id.", params={"value": shown(value)})
         super().validate(value)
 
 
@@ -78,7 +123,7 @@ class TrackIdsField(forms.Field):
 def number_field(label: str, low: float, high: float, **kwargs) -> forms.FloatField:
     """A knob: a finite number in [low, high]. NaN, ∞, text and anything outside get one sentence."""
     message = f"{label} must be a number between {low:g} and {high:g}."
-    return forms.FloatField(
+    return AsciiFloatField(
         label=label,
         min_value=low,
         max_value=high,
@@ -87,12 +132,25 @@ def number_field(label: str, low: float, high: float, **kwargs) -> forms.FloatFi
     )
 
 
-def text_field(label: str, max_length: int, *, required: bool = True, required_message: str = "", **kwargs):
-    """Text a listener types: stripped, at most `max_length` characters, no NUL characters (PostgreSQL
-    refuses them), with the limit said in words."""
+def text_field(
+    label: str,
+    max_length: int,
+    *,
+    required: bool = True,
+    required_message: str = "",
+    multiline: bool = False,
+    **kwargs,
+) -> forms.CharField:
+    """Text a listener types: stripped, at most `max_length` characters, no control characters (line breaks
+    only where `multiline`), with the limit said in words."""
     messages = {"max_length": f"Keep the {label.lower()} under {max_length} characters."}
     if required_message:
         messages["required"] = required_message
     return forms.CharField(
-        label=label, max_length=max_length, required=required, error_messages=messages, **kwargs
+        label=label,
+        max_length=max_length,
+        required=required,
+        error_messages=messages,
+        validators=[refuse_control_characters(multiline)],
+        **kwargs,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from discovery.lib.forms import TrackIdField, text_field
+from discovery.lib.forms import AsciiIntegerField, TrackIdField, text_field
 from taste.sliders.models import Slider
 
 RANKING_MAX = 500
@@ -15,7 +15,7 @@ class SliderForm(forms.Form):
     name = text_field("Word", 100, required_message="Give the slider a word, e.g. “dreamy”.")
     low_label = text_field("Low end", 100, required_message="Say what a 1 means, e.g. “not dreamy at all”.")
     high_label = text_field("High end", 100, required_message="Say what a 5 means, e.g. “completely dreamy”.")
-    description = text_field("Description", 2000, required=False)
+    description = text_field("Description", 2000, required=False, multiline=True)
     public = forms.BooleanField(required=False)
 
     def __init__(self, data=None, *, owner, **kwargs):
@@ -31,7 +31,7 @@ class SliderForm(forms.Form):
 
 class RatingForm(forms.Form):
     track = TrackIdField()
-    value = forms.IntegerField(
+    value = AsciiIntegerField(
         min_value=1,
         max_value=5,
         error_messages={key: RATING_MESSAGE for key in ("required", "invalid", "min_value", "max_value")},
@@ -46,7 +46,7 @@ class RankingForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": "The order is “high” or “low”."},
     )
-    limit = forms.IntegerField(
+    limit = AsciiIntegerField(
         min_value=1,
         max_value=RANKING_MAX,
         required=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from discovery.lib.forms import TrackIdField, TrackIdsField, number_field, text_field
+from discovery.lib.forms import TrackIdField, TrackIdsField, number_field, shown, text_field
 
 MAX_SEEDS = 10
 SLIDER_KNOB_PREFIX = "slider-"
@@ -60,7 +60,7 @@ class KnobsForm(forms.Form):
         cleaned_data = super().clean()
         for key in self.data:
             if key.startswith(SLIDER_KNOB_PREFIX) and key not in self.fields:
-                slider = key.removeprefix(SLIDER_KNOB_PREFIX)
+                slider = shown(key.removeprefix(SLIDER_KNOB_PREFIX))
                 raise forms.ValidationError(
                     f"Slider {slider} cannot steer this station: it is not yours, not public, or not lit."
                 )

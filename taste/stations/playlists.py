@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
-from xml.sax.saxutils import escape
+from xml.sax.saxutils import escape as xml_escape
 
 from tracks.models import Track
 
+# Characters XML 1.0 cannot hold at all, even escaped: C0 controls but tab and line breaks, and U+FFFE/U+FFFF.
+# Tags read from files can carry them; the playlist must still parse.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+
 
 def _line(text: str) -> str:
-    # A line break inside a title would start a new entry in an M3U file.
-    return " ".join(text.split())
+    # A line break inside a title would start a new entry in an M3U file; other controls confuse players.
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def escape(text: str) -> str:
+    """`text` as XML character data: escaped, and without the characters XML cannot hold."""
+    return xml_escape(_NOT_XML.sub("", text))
 
 
 def m3u(tracks: Iterable[Track], audio_url: Callable[[Track], str]) -> str:

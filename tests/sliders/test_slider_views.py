@@ -48,7 +48,8 @@ class TestCreateSlider:
             ({"name": "x", "low_label": "", "high_label": "b"}, "Say what a 1 means"),
             ({"name": "x", "low_label": "a", "high_label": "   "}, "Say what a 5 means"),
             ({"name": "x" * 101, "low_label": "a", "high_label": "b"}, "Keep the word under 100 characters."),
-            ({"name": "dre\x00amy", "low_label": "a", "high_label": "b"}, "Null characters are not allowed"),
+            ({"name": "dre\x00amy", "low_label": "a", "high_label": "b"}, "Remove the control characters"),
+            ({"name": "dreamy", "low_label": "a\nb", "high_label": "b"}, "control characters"),
         ],
     )
     def test_a_bad_slider_is_a_400_that_says_why(self, owner_client, catalogue, data, message):
@@ -96,7 +97,7 @@ class TestRatingAndGate:
             owner_client.post(reverse("slider_ratings", args=[slider.pk]), {"track": track.pk, "value": value})
         assert list(SliderRating.objects.values_list("value", flat=True)) == [2]
 
-    @pytest.mark.parametrize("value", ["0", "6", "3.5", "x", "", "nan", "1e9"])
+    @pytest.mark.parametrize("value", ["0", "6", "3.5", "x", "", "nan", "1e9", "٥", "５", "4_0"])
     def test_a_rating_outside_one_to_five_is_a_400(self, owner_client, slider, catalogue, value):
         track = catalogue[1][0][0]
         response = owner_client.post(reverse("slider_ratings", args=[slider.pk]), {"track": track.pk, "value": value})

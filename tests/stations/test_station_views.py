@@ -46,6 +46,9 @@ class TestCreateStation:
             ([str(i) for i in range(1, 12)], "at most 10 songs"),
             (["0"], "is not a track id"),
             (["1.5"], "is not a track id"),
+            (["١"], "is not a track id"),
+            (["３"], "is not a track id"),
+            (["1_0"], "is not a track id"),
         ],
     )
     def test_bad_seeds_are_a_400_that_says_why(self, owner_client, catalogue, seeds, message):
@@ -72,7 +75,19 @@ class TestCreateStation:
     def test_a_name_with_a_nul_character_is_a_400(self, owner_client, catalogue):
         _, clusters = catalogue
         response = owner_client.post(reverse("station_list"), {"seed": [clusters[0][0].pk], "name": "a\x00b"})
-        assert response.status_code == 400 and "Null characters are not allowed" in response.content.decode()
+        assert response.status_code == 400 and "Remove the control characters" in response.content.decode()
+        assert not Station.objects.exists()
+
+    def test_an_oversize_value_is_not_echoed_whole(self, owner_client, catalogue):
+        response = owner_client.post(reverse("station_list"), {"seed": ["x" * 1_000_000]})
+        page = response.content.decode()
+        assert response.status_code == 400 and "is not a track id" in page and len(page) < 20_000
+
+    @pytest.mark.parametrize("name", ["line\nbreak", "escape\x1b[31m", "tab\tstop"])
+    def test_a_name_with_a_control_character_is_a_400(self, owner_client, catalogue, name):
+        _, clusters = catalogue
+        response = owner_client.post(reverse("station_list"), {"seed": [clusters[0][0].pk], "name": name})
+        assert response.status_code == 400 and "control characters" in response.content.decode()
         assert not Station.objects.exists()
 
     def test_a_re_release_cannot_be_a_seed(self, owner_client, catalogue):
@@ -188,7 +203,7 @@ class TestKnobs:
     def test_a_knobs_get_is_refused(self, owner_client, station):
         assert owner_client.get(reverse("station_knobs", args=[station.pk]), {"explore": "1"}).status_code == 405
 
-    @pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "-0.1", "1.5", "loud", "1e309"])
+    @pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-inf", "-0.1", "1.5", "loud", "1e309", "０.５", "0_5"])
     @pytest.mark.parametrize("method, name", [("get", "station_results"), ("post", "station_knobs")])
     def test_bad_knob_values_are_a_400_and_change_nothing(self, owner_client, station, value, method, name):
         response = getattr(owner_client, method)(reverse(name, args=[station.pk]), {"explore": value})
