@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "discovery",
+    "discovery.accounts",
     "tracks",
     "embedding",
     "taste.sliders",
@@ -95,6 +96,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "discovery.accounts.context_processors.signup",
             ],
         },
     },
@@ -116,6 +118,23 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-up. The first account on a site without any always becomes its administrator; after that
+# WAVELENGTH_SIGNUP decides: "invite" (staff make single-use invite links), "open" (anyone who can reach the
+# site) or "closed" (staff add accounts in the admin). WAVELENGTH_CONTACT says whom visitors should ask.
+WAVELENGTH_SIGNUP = os.environ.get("WAVELENGTH_SIGNUP", "invite").strip().lower() or "invite"
+WAVELENGTH_CONTACT = os.environ.get("WAVELENGTH_CONTACT", "").strip()
+
+# Mail, for password resets. Without EMAIL_HOST the site sends none: the reset page says to ask an
+# administrator, who makes a reset link on the site's Accounts page.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 10  # seconds: a mail server that does not answer must not hang the page
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -10,7 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("search/seed/<int:pk>/", views.seed_chip, name="seed_chip"),
-    path("accounts/signup/", views.signup, name="signup"),
+    path("accounts/", include("discovery.accounts.urls")),  # first: its password reset pages replace Django's
     path("accounts/", include("django.contrib.auth.urls")),
     path("tracks/<int:pk>/", views.track_detail, name="track_detail"),
     path("tracks/", include("tracks.urls")),

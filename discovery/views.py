@@ -1,11 +1,11 @@
-"""The site's own pages, which bring the apps together: home, sign-up, search, a track's page, errors."""
+"""The site's own pages, which bring the apps together: home, search, a track's page, errors (sign-up and
+the other account pages live in discovery/accounts)."""
 
-from django.contrib.auth import login
-from django.contrib.auth.decorators import login_not_required, login_required
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
 
-from discovery.forms import SearchForm, SignupForm
+from discovery.forms import SearchForm
 from discovery.lib.forms import cleaned
 from discovery.lib.http import answers_listener_errors
 from discovery.services import corpus_summary
@@ -23,21 +23,6 @@ def home(request):
     if request.user.is_staff:
         context["progress"] = embedding_progress()
     return render(request, "discovery/home.html", context)
-
-
-@login_not_required
-@require_http_methods(["GET", "POST"])
-def signup(request):
-    if request.user.is_authenticated:
-        return redirect("home")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST":
-        if form.is_valid():
-            user = form.save()
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            return redirect("home")
-        return render(request, "registration/signup.html", {"form": form}, status=400)
-    return render(request, "registration/signup.html", {"form": form})
 
 
 @login_required

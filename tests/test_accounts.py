@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import override_settings
 from django.urls import reverse
 
 from tests.conftest import PASSWORD
@@ -40,6 +41,7 @@ class TestSignupLoginLogout:
         assert "The two password fields didn’t match." in response.content.decode()
         assert not get_user_model().objects.filter(username="ada").exists()
 
+    @override_settings(WAVELENGTH_SIGNUP="open")  # a second account: sign-up has to be open to anyone
     def test_a_taken_username_is_refused(self, client, owner):
         response = client.post(
             reverse("signup"), {"username": owner.username, "password1": PASSWORD, "password2": PASSWORD}
@@ -68,10 +70,12 @@ class TestHomePage:
     def test_an_empty_catalogue_tells_staff_how_to_add_music(self, staff_client):
         page = staff_client.get(reverse("home")).content.decode()
         assert 'id="corpus-empty"' in page and "manage.py ingest_folder" in page
+        assert "as this site's administrator" in page and reverse("admin:tracks_track_upload") in page
 
-    def test_an_empty_catalogue_tells_listeners_to_wait(self, owner_client):
+    def test_an_empty_catalogue_tells_listeners_to_ask_an_administrator(self, owner_client):
         page = owner_client.get(reverse("home")).content.decode()
-        assert "No music has been added yet" in page and "ingest_folder" not in page
+        assert "No music has been added yet. Ask an administrator of this site to add some" in page
+        assert "ingest_folder" not in page and "person who runs this site" not in page
 
     def test_the_page_sends_the_csrf_token_with_every_htmx_request(self, owner_client):
         response = owner_client.get(reverse("home"))
@@ -82,3 +86,28 @@ class TestHomePage:
         assert reverse("admin:index") not in client.get(reverse("home")).content.decode()
         client.force_login(staff)
         assert reverse("admin:index") in client.get(reverse("home")).content.decode()
+
+
+@pytest.mark.django_db
+class TestLoginPageOffersSignUpOnlyWhenPossible:
+    def sign_up_links(self, client):
+        page = client.get(reverse("login")).content.decode()
+        return page.count(f'href="{reverse("signup")}"'), page
+
+    def test_an_empty_site_invites_the_first_visitor_to_become_the_administrator(self, client):
+        links, page = self.sign_up_links(client)
+        assert links == 2 and "the first one becomes this site's administrator" in page
+
+    @override_settings(WAVELENGTH_SIGNUP="open")
+    def test_open_sign_up_is_linked(self, client, owner):
+        links, page = self.sign_up_links(client)
+        assert links == 2 and "Create an account" in page
+
+    def test_by_invitation_there_is_no_link_and_the_page_says_whom_to_ask(self, client, owner):
+        links, page = self.sign_up_links(client)
+        assert links == 0 and "Accounts are by invitation: ask an administrator of this site" in page
+
+    @override_settings(WAVELENGTH_SIGNUP="closed")
+    def test_closed_sign_up_is_not_linked(self, client, owner):
+        links, page = self.sign_up_links(client)
+        assert links == 0 and "Sign-ups are closed" in page

@@ -19,6 +19,7 @@ def test_a_newcomer_signs_up_and_lands_on_the_home_page(page):
 
     expect(page.get_by_role("heading", name="Find music by how it sounds")).to_be_visible()
     expect(page.locator(".username")).to_have_text("newcomer")
+    expect(page.locator(".messages")).to_contain_text("You are this site's administrator")  # the first account
     assert page.url.endswith("/")
     assert get_user_model().objects.filter(username="newcomer").exists()
 
