@@ -146,6 +146,16 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or DATA_DIR / "media")
+# Folders of the operator's music that the site may play audio from, besides MEDIA_ROOT and the folders given
+# to `manage.py ingest_folder` (recorded as they are read): absolute paths, separated by colons or commas.
+# A track whose stored path lies anywhere else is never served (tracks/roots.py).
+MUSIC_DIRS = [
+    Path(item.strip()).expanduser()
+    for item in os.environ.get("MUSIC_DIRS", "").replace(",", ":").split(":")
+    if item.strip()
+]
+if any(not path.is_absolute() for path in MUSIC_DIRS):
+    raise ValueError(f"MUSIC_DIRS must list absolute paths, separated by colons or commas; got {MUSIC_DIRS}.")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

@@ -15,9 +15,14 @@ DIM = 8
 def make_catalogue(clusters: int = 3, per_cluster: int = 12, audio_dir: Path | None = None, seed: int = 0):
     """Tracks named "C<c> T<i>" by artist "Artist <c>-<i mod 4>" around `clusters` random directions.
 
-    Returns (model, tracks by cluster). With `audio_dir`, every track gets a short real audio file.
+    Returns (model, tracks by cluster). With `audio_dir` (recorded as a library root), every track gets a short
+    real audio file.
     """
     rng = np.random.default_rng(seed)
+    if audio_dir is not None:
+        from tracks.roots import record_library_root
+
+        record_library_root(audio_dir)  # as ingest_folder would: the site plays audio from library roots only
     model = EmbeddingModel.objects.create(name="test-model", dim=DIM, is_default=True)
     centres = rng.normal(size=(clusters, DIM))
     by_cluster = []

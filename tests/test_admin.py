@@ -147,3 +147,56 @@ class TestEmbeddingModelAdmin:
         model = EmbeddingModel.objects.create(name="musicnn", dim=200)
         page = staff_client.get(reverse("admin:embedding_embeddingmodel_change", args=[model.pk])).content.decode()
         assert 'name="dim"' not in page
+
+
+@pytest.fixture
+def curator_client(client, django_user_model):
+    """Staff with the track permissions only: no superuser powers."""
+    from django.contrib.auth.models import Permission
+
+    curator = django_user_model.objects.create_user("trackcurator", password="x", is_staff=True)
+    track_permissions = Permission.objects.filter(content_type__app_label="tracks", codename__endswith="_track")
+    curator.user_permissions.set(track_permissions)
+    client.force_login(curator)
+    return client
+
+
+@pytest.mark.django_db
+class TestWhereAudioComesFromIsReadOnly:
+    SOURCE_FIELDS = ["source", "source_key", "audio_file", "audio_path", "content_sha256"]
+
+    def test_the_change_page_offers_no_input_for_the_source_fields(self, curator_client, tracks):
+        canonical, _, _ = tracks
+        page = curator_client.get(reverse("admin:tracks_track_change", args=[canonical.pk])).content.decode()
+        assert "/music/elvish.ogg" in page  # shown ...
+        for name in self.SOURCE_FIELDS:
+            assert f'name="{name}"' not in page  # ... but not editable
+        assert 'name="title"' in page and 'name="hidden"' in page
+
+    def test_posting_an_audio_path_changes_nothing_but_the_editable_fields(self, curator_client, tracks, settings):
+        canonical, _, _ = tracks
+        secret = str(settings.DATA_DIR / "secret_key")
+        response = curator_client.post(
+            reverse("admin:tracks_track_change", args=[canonical.pk]),
+            {
+                "title": "Elvish Theme, curated", "artist": "Wesnoth", "album": "Music", "genre": "", "year": "",
+                "duration_s": "", "preview_url": "", "artwork_url": "", "duplicate_of": "",
+                "audio_path": secret, "source": "upload", "source_key": "x", "content_sha256": "0" * 64,
+                "embeddings-TOTAL_FORMS": "0", "embeddings-INITIAL_FORMS": "0",
+            },
+        )
+        assert response.status_code == 302, response.content.decode()[:2000]
+        canonical.refresh_from_db()
+        assert canonical.title == "Elvish Theme, curated"
+        assert (canonical.audio_path, canonical.source, canonical.source_key, canonical.content_sha256) == (
+            "/music/elvish.ogg", "folder", "elvish.ogg", "",
+        )
+
+    def test_adding_a_track_by_hand_leads_to_the_upload_page(self, curator_client, tmp_path):
+        response = curator_client.get(reverse("admin:tracks_track_add"))
+        assert response.status_code == 302 and response["Location"] == reverse("admin:tracks_track_upload")
+        curator_client.post(
+            reverse("admin:tracks_track_add"),
+            {"title": "x", "source": "folder", "source_key": "k", "audio_path": str(tmp_path / "x.ogg")},
+        )
+        assert not Track.objects.exists()

@@ -8,7 +8,8 @@ AUDIO_BYTES = bytes(range(256)) * 40  # 10,240 bytes standing in for an audio fi
 
 
 @pytest.fixture
-def local_track(db, tmp_path):
+def local_track(db, tmp_path, settings):
+    settings.MUSIC_DIRS = [tmp_path]  # audio is served from library roots only (tests/test_audio_roots.py)
     path = tmp_path / "clip.ogg"
     path.write_bytes(AUDIO_BYTES)
     return Track.objects.create(title="Clip", source="folder", source_key=str(path), audio_path=str(path))

@@ -6,7 +6,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from tracks.forms import AudioUploadForm
-from tracks.models import Track
+from tracks.models import LibraryRoot, Track
 from tracks.services import ingest_upload
 
 
@@ -36,7 +36,10 @@ class TrackAdmin(admin.ModelAdmin):
     actions = ["hide_tracks", "unhide_tracks"]
     raw_id_fields = ["duplicate_of"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
-    readonly_fields = ["audio_player", "content_sha256", "status", "error", "created", "updated", "duplicates_list"]
+    # Where a track's audio comes from is set by ingest only: a curator who could point audio_path at any file
+    # would let every listener download it. The audio view checks the path against the roots as well.
+    source_fields = ["source", "source_key", "audio_file", "audio_path", "content_sha256"]
+    readonly_fields = ["audio_player", *source_fields, "status", "error", "created", "updated", "duplicates_list"]
     fieldsets = [
         (None, {"fields": ["title", "artist", "album", "genre", "year", "duration_s", "audio_player"]}),
         ("Source", {"fields": ["source", "source_key", "audio_file", "audio_path", "preview_url", "artwork_url"]}),
@@ -91,6 +94,10 @@ class TrackAdmin(admin.ModelAdmin):
         """Called with the tracks an upload added or changed; the embedding app's admin queues them."""
         self.message_user(request, f"Added {len(track_ids)} track(s).")
 
+    def add_view(self, request, form_url="", extra_context=None):
+        # Tracks are added by ingest (a folder, iTunes, or an upload here), never typed in by hand.
+        return redirect("admin:tracks_track_upload")
+
     def get_urls(self):
         upload = path("upload/", self.admin_site.admin_view(self.upload_view), name="tracks_track_upload")
         return [upload, *super().get_urls()]
@@ -121,3 +128,17 @@ class TrackAdmin(admin.ModelAdmin):
             "title": "Upload audio",
         }
         return TemplateResponse(request, "admin/tracks/track/upload.html", context, status=400 if form.errors else 200)
+
+
+@admin.register(LibraryRoot)
+class LibraryRootAdmin(admin.ModelAdmin):
+    """The folders `manage.py ingest_folder` read, besides MUSIC_DIRS: shown, never written here."""
+
+    list_display = ["path", "created"]
+    readonly_fields = ["path", "created"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -147,6 +147,25 @@ class Track(models.Model):
         return bool(self.audio_file or self.audio_path or self.preview_url)
 
 
+class LibraryRoot(models.Model):
+    """A folder of the operator's music that `manage.py ingest_folder` read: the site may serve audio from it.
+
+    Only commands write these rows (the admin shows them read-only), since only the operator runs commands.
+    """
+
+    path = models.CharField(max_length=1000, unique=True, help_text="Absolute, normalised path of the folder.")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["path"]
+        constraints = [
+            models.CheckConstraint(condition=Q(path__startswith="/"), name="library_root_path_absolute"),
+        ]
+
+    def __str__(self):
+        return self.path
+
+
 def status_counts(tracks) -> dict[str, int]:
     """{"ready": n, "pending": n, "failed": n} of a queryset of tracks, in one query."""
     return tracks.aggregate(

@@ -21,6 +21,7 @@ from discovery.lib.hashing import file_sha256
 from tracks.audio import AudioDecodeError, AudioInfo, probe
 from tracks.dedup import link_exact_duplicates
 from tracks.models import Track
+from tracks.roots import record_library_root
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ def ingest_folder(
     root = Path(root).expanduser().resolve()
     if not root.is_dir():
         raise NotADirectoryError(f"{root} is not a folder.")
+    record_library_root(root)  # the operator chose this folder: the site may play audio from it
     report = IngestReport()
     seen: set[str] = set()
     for path in progress(audio_files_under(root)):
