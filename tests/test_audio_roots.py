@@ -119,6 +119,18 @@ class TestLibraryRootsFromIngest:
         response = audio(owner_client, track)
         assert response.status_code == 200 and body(response) == (root / "song.flac").read_bytes()
 
+    def test_a_folder_inside_music_dirs_is_not_recorded_and_plays_while_music_dirs_names_it(
+        self, owner_client, music, settings
+    ):
+        (music / "Jazz").mkdir()
+        write_clip(music / "Jazz" / "tune.flac", seconds=1.5, codec="flac")
+        call_command("ingest_folder", str(music / "Jazz"))
+        assert not LibraryRoot.objects.exists()  # so a scan staff start from the site adds no root either
+        track = Track.objects.get()
+        assert audio(owner_client, track).status_code == 200
+        settings.MUSIC_DIRS = []
+        assert audio(owner_client, track).status_code == 404
+
     def test_recording_a_root_twice_keeps_one_row(self, tmp_path):
         record_library_root(tmp_path)
         record_library_root(tmp_path / ".")

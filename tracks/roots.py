@@ -31,16 +31,27 @@ def normalised(path: str | os.PathLike) -> str:
     return os.path.normpath(os.path.abspath(os.fspath(path)))
 
 
-def record_library_root(folder: str | os.PathLike) -> LibraryRoot:
-    """Remember `folder` (which the operator gave to a command) as a library root; idempotent."""
-    root, _ = LibraryRoot.objects.get_or_create(path=normalised(folder))
+def record_library_root(folder: str | os.PathLike) -> LibraryRoot | None:
+    """Remember `folder` (which the operator gave to a command) as a library root; idempotent.
+
+    A folder inside MUSIC_DIRS is not recorded: MUSIC_DIRS already covers it, for as long as the operator
+    keeps it there. So scans that staff start from the site, which may only read folders inside MUSIC_DIRS,
+    never add a root of their own. Returns the root, or None when MUSIC_DIRS covers the folder.
+    """
+    path = normalised(folder)
+    if any(is_inside(path, form) for root in music_dirs() for form in _forms(root)):
+        return None
+    root, _ = LibraryRoot.objects.get_or_create(path=path)
     return root
+
+
+def music_dirs() -> list[str]:
+    return list(dict.fromkeys(normalised(path) for path in getattr(settings, "MUSIC_DIRS", [])))
 
 
 def library_roots() -> list[str]:
     """The operator's music folders: MUSIC_DIRS first, then the folders ingest_folder has read."""
-    roots = [normalised(path) for path in getattr(settings, "MUSIC_DIRS", [])]
-    roots += [normalised(path) for path in LibraryRoot.objects.values_list("path", flat=True)]
+    roots = [*music_dirs(), *(normalised(path) for path in LibraryRoot.objects.values_list("path", flat=True))]
     return list(dict.fromkeys(roots))
 
 
