@@ -3,8 +3,10 @@ from pathlib import Path
 
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector, SearchVectorField
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Count, F, Q
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 
 import discovery.lib.lookups  # noqa: F401  (registers `pk__any=[...]`)
 
@@ -145,6 +147,22 @@ class Track(models.Model):
     @property
     def has_audio(self) -> bool:
         return bool(self.audio_file or self.audio_path or self.preview_url)
+
+
+@receiver(post_delete, sender=Track, dispatch_uid="tracks.track.delete_stored_audio")
+def _delete_stored_audio(sender, instance: Track, **kwargs):
+    """A deleted track takes the audio the site stored for it in MEDIA_ROOT along, once the deletion is
+    committed (a rolled-back delete keeps it) and only if no other track plays the same file.
+
+    A signal rather than an admin hook, because Django sends post_delete for every row of a queryset delete
+    too: the admin's bulk action, the shell and every other caller are covered alike. Files left where ingest
+    found them (audio_path) belong to the operator and are never deleted.
+    """
+    name = instance.audio_file.name
+    if name:
+        from tracks.media import delete_stored_audio  # tracks.media needs these models
+
+        transaction.on_commit(lambda: delete_stored_audio(name), using=kwargs.get("using"))
 
 
 class LibraryRoot(models.Model):
