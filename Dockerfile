@@ -25,4 +25,5 @@ RUN useradd --create-home --uid 1000 wavelength && mkdir -p /data && chown wavel
 USER wavelength
 VOLUME ["/data"]
 EXPOSE 8000
-CMD ["gunicorn", "discovery.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+# Processes, threads and timeouts: gunicorn.conf.py (WEB_WORKERS, WEB_THREADS, WEB_TIMEOUT).
+CMD ["gunicorn", "--config", "gunicorn.conf.py", "--bind", "0.0.0.0:8000", "discovery.wsgi"]

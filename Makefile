@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run web worker migrate static test bench superuser clean
+.PHONY: install run dev web worker migrate static test bench superuser clean
 
 install: $(INSTALLED)
 
@@ -26,16 +26,27 @@ migrate: install
 static: install
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 
-# The site and the worker together; Ctrl-C stops both (and with them the embedded PostgreSQL).
+GUNICORN := $(VENV)/bin/gunicorn --config gunicorn.conf.py --bind $(HOST):$(PORT) discovery.wsgi
+
+# The site (gunicorn, sized by gunicorn.conf.py) and the worker together; Ctrl-C stops both (and with them the
+# embedded PostgreSQL).
 run: migrate static
 	@echo "Wavelength: http://$(HOST):$(PORT)/  (Ctrl-C stops the site and the worker)"
 	@trap 'kill $$worker $$web 2>/dev/null' INT TERM EXIT; \
 	$(PY) manage.py qcluster & worker=$$!; \
-	$(PY) manage.py runserver --noreload $(HOST):$(PORT) & web=$$!; \
+	$(GUNICORN) & web=$$!; \
+	wait -n; kill $$worker $$web 2>/dev/null; wait
+
+# For working on the code: Django's server reloads on every change (static files come from the source).
+dev: migrate
+	@echo "Wavelength (development): http://$(HOST):$(PORT)/  (Ctrl-C stops the site and the worker)"
+	@trap 'kill $$worker $$web 2>/dev/null' INT TERM EXIT; \
+	$(PY) manage.py qcluster & worker=$$!; \
+	$(PY) manage.py runserver $(HOST):$(PORT) & web=$$!; \
 	wait -n; kill $$worker $$web 2>/dev/null; wait
 
 web: migrate static
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(GUNICORN)
 
 worker: migrate
 	$(PY) manage.py qcluster

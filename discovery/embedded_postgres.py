@@ -7,6 +7,10 @@ removes itself from that list, so before joining we drop the entries of processe
 the server would never be stopped again.
 
 The server listens on a Unix socket only (no TCP port), so two checkouts on one machine never collide.
+
+If the server dies (killed, out of memory) while the site runs, the next request starts it again
+(`ensure_running`, called by discovery/outage.py); pgserver's lock, shared by every process, lets exactly one
+of them start it while the others find it running.
 """
 
 from __future__ import annotations
@@ -16,11 +20,18 @@ import os
 import signal
 import sys
 import threading
+import time
 import warnings
 from pathlib import Path
 
 DATABASE_NAME = "wavelength"
 POSTGRES_USER = "postgres"
+# PostgreSQL's default of 100 is too few for the site (WEB_WORKERS x WEB_THREADS), the worker's processes, a
+# management command and a test run at once; each allowed connection costs only a little shared memory.
+MAX_CONNECTIONS = 200
+
+log = logging.getLogger(__name__)
+_restarting = threading.Lock()
 
 _servers: dict = {}  # pgdata -> pgserver handle, kept for the life of the process
 
@@ -53,6 +64,7 @@ def database_settings(data_dir: Path) -> dict:
         except Exception as exc:  # pgserver raises bare RuntimeError/CalledProcessError/AssertionError
             raise EmbeddedDatabaseError(_explain_start_failure(exc, pgdata)) from exc
         _exit_cleanly_on_sigterm()
+        _allow_enough_connections(server, pgdata)
     info = server.get_postmaster_info()
     _ensure_database(server.get_uri("postgres"))
     return {
@@ -62,6 +74,134 @@ def database_settings(data_dir: Path) -> dict:
         "HOST": str(info.socket_dir),
         "PORT": str(info.port),
     }
+
+
+def is_running(data_dir: Path) -> bool:
+    """Whether the server this process joined is still up: a signal 0 to its postmaster, cheap per request."""
+    server = _servers.get(_pgdata(data_dir))
+    if server is None or server._postmaster_info is None:
+        return True  # not a server this process started or joined: nothing to watch
+    return _postmaster_alive(server._postmaster_info.pid)
+
+
+def postmaster_pid(data_dir: Path) -> int | None:
+    """The PID of the server this process knows of; it changes when the server is started again."""
+    server = _servers.get(_pgdata(data_dir))
+    return server._postmaster_info.pid if server is not None and server._postmaster_info is not None else None
+
+
+def ensure_running(data_dir: Path, wait: float = 5.0) -> bool:
+    """Start the server again if it has died; True once it runs.
+
+    A thread that finds another one of this process starting it waits for that, `wait` seconds at most.
+    """
+    from pgserver.utils import PostmasterInfo
+
+    server = _servers.get(_pgdata(data_dir))
+    if server is None:
+        return False
+    if not _restarting.acquire(timeout=wait):
+        return False  # still starting: this request gets the 503
+    try:
+        with server._lock:  # pgserver's lock across processes: one starts it, the others then find it running
+            info = PostmasterInfo.read_from_pgdata(server.pgdata)
+            if info is not None and _postmaster_alive(info.pid):
+                server._postmaster_info = info  # another process started it already
+                return True
+            if info is not None and not _forget_dead_postmaster(server.pgdata, info):
+                return False
+            started = time.monotonic()
+            server._postmaster_info = None
+            server.ensure_postgres_running()
+        log.warning("The embedded PostgreSQL under %s had stopped; started it again in %.1f s",
+                    server.pgdata, time.monotonic() - started)
+        return _postmaster_alive(server.get_pid())
+    except Exception:  # a failed start (a full disk, a damaged data directory): the next request tries again
+        log.exception("The embedded PostgreSQL under %s is down and could not be started yet", server.pgdata)
+        return False
+    finally:
+        _restarting.release()
+
+
+def _forget_dead_postmaster(pgdata: Path, info) -> bool:
+    """Remove the lock file of a postmaster that died unreaped, once none of its backends is left.
+
+    A killed postmaster stays a zombie until its parent (often PID 1) reaps it, and PostgreSQL refuses to
+    start while the lock file names a PID that exists, zombie or not; some containers' PID 1 never reaps.
+    The lock file is only removed once no process is attached to the old server's shared memory any more,
+    the same check PostgreSQL makes, so two servers never share one data directory. False: not yet.
+    """
+    import psutil
+
+    try:
+        if psutil.Process(info.pid).status() != psutil.STATUS_ZOMBIE:
+            return True  # gone altogether: PostgreSQL sees that itself
+    except psutil.NoSuchProcess:
+        return True
+    if _shared_memory_attachments(info.shmem_info) != 0:
+        return False  # its backends are still exiting
+    locks = [pgdata / "postmaster.pid"]
+    if info.socket_dir is not None and info.port is not None:
+        locks.append(Path(info.socket_dir) / f".s.PGSQL.{info.port}.lock")  # names the same dead PID
+    for lock in locks:
+        try:
+            if lock.read_text().split()[0] == str(info.pid):
+                lock.unlink()
+        except (OSError, IndexError):
+            pass
+    return True
+
+
+def _shared_memory_attachments(shmem_info: str) -> int | None:
+    """How many processes are attached to the System V segment `shmem_info` ("key id") names; 0 if gone."""
+    try:
+        shmid = shmem_info.split()[1]
+        rows = Path("/proc/sysvipc/shm").read_text().splitlines()[1:]
+    except (IndexError, OSError):
+        return None  # cannot tell: keep the lock file
+    for row in rows:
+        fields = row.split()  # key shmid perms size cpid lpid nattch ...
+        if fields[1] == shmid:
+            return int(fields[6])
+    return 0
+
+
+def _pgdata(data_dir: Path) -> Path:
+    return Path(data_dir).expanduser().resolve() / "postgres"
+
+
+def _postmaster_alive(pid: int | None) -> bool:
+    import psutil
+
+    try:
+        return pid is not None and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _allow_enough_connections(server, pgdata: Path) -> None:
+    """Raise max_connections to MAX_CONNECTIONS; it applies at the server's next start.
+
+    The server is restarted at once only when this process is its only user, so it never pulls a server
+    from under other processes.
+    """
+    import psycopg
+    from pgserver._commands import pg_ctl
+
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        if int(conn.execute("SHOW max_connections").fetchone()[0]) >= MAX_CONNECTIONS:
+            return
+        conn.execute(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
+    try:
+        with server._lock:
+            if server.global_process_id_list.get() == [os.getpid()]:
+                # Stopped here and started by pgserver again, with its own options (socket, log file).
+                try:
+                    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user, timeout=60)
+                finally:
+                    server.ensure_postgres_running()
+    except Exception:  # the old limit still works; the new one then applies at the next start
+        log.warning("Could not restart the embedded PostgreSQL to raise max_connections", exc_info=True)
 
 
 def _exit_cleanly_on_sigterm() -> None:

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "django_q",
     "discovery",
     "discovery.accounts",
+    "discovery.jobs",
     "tracks",
     "embedding",
     "taste.sliders",
@@ -71,6 +72,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After static files (the 503 page needs its stylesheet), before anything that reads the database.
+    "discovery.outage.DatabaseOutageMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -105,8 +108,25 @@ TEMPLATES = [
 # PostgreSQL only. DATABASE_URL names a server of your own; without it the project runs its own.
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
+    EMBEDDED_DATABASE_DIR = None
 else:
     DATABASES = {"default": embedded_database_settings(DATA_DIR)}
+    EMBEDDED_DATABASE_DIR = DATA_DIR  # a dead embedded server is started again by the next request (outage.py)
+# A server that does not answer must not hold a request (or the health check) for minutes.
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
+# The web server's threads share a pool of connections in each process (gunicorn.conf.py turns it on): at
+# most WEB_THREADS connections a process, and a request waits up to DATABASE_POOL_TIMEOUT seconds for one
+# rather than failing. The worker (qcluster) forks after using the database and psycopg's pool does not
+# survive a fork, so the worker and management commands connect plainly, one connection per thread.
+if env_bool("DATABASE_POOL", False):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # Django requires it with a pool
+    # After a server restart the pooled connections are dead: the pool checks each before handing it out.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("WEB_THREADS") or 8),
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT") or 10),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -158,8 +178,10 @@ if any(not path.is_absolute() for path in MUSIC_DIRS):
     raise ValueError(f"MUSIC_DIRS must list absolute paths, separated by colons or commas; got {MUSIC_DIRS}.")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Hashed names once collectstatic has run, the plain name (served from the source folders) before it.
+    "staticfiles": {"BACKEND": "discovery.staticfiles.ManifestOrSourceStorage"},
 }
+WHITENOISE_USE_FINDERS = True
 
 # Background jobs: django-q2 on the database by default, Redis when REDIS_URL is set (many workers).
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -168,7 +190,8 @@ Q_CLUSTER = {
     "workers": int(os.environ.get("Q_WORKERS", "1")),
     # An embedding batch on a CPU can take minutes; a task running longer than this is killed ...
     "timeout": int(os.environ.get("Q_TIMEOUT", "1800")),
-    # ... and offered again only after `retry` seconds, which must exceed the timeout or it runs twice.
+    # ... and offered again only after `retry` seconds, which must exceed the timeout or it runs twice. A job
+    # whose worker died (killed, out of memory) is offered again within seconds instead (discovery/jobs).
     "retry": int(os.environ.get("Q_TIMEOUT", "1800")) + 300,
     "max_attempts": 3,
     "ack_failures": True,
@@ -180,10 +203,13 @@ if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:
     Q_CLUSTER["orm"] = "default"
+    # The ORM broker plus leases: a job whose worker died is offered again within seconds (discovery/jobs).
+    Q_CLUSTER["broker_class"] = "discovery.jobs.broker.LeasedORM"
 
 # Production behind HTTPS (see docker-compose.yml): secure cookies, HSTS and the proxy's scheme header.
 if env_bool("WAVELENGTH_HTTPS", False):
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # asked over plain HTTP from inside the container
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

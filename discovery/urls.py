@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from discovery import views
+from discovery import health, views
 
 admin.site.site_header = "Wavelength curation"
 admin.site.site_title = "Wavelength admin"
@@ -18,4 +18,5 @@ urlpatterns = [
     path("sliders/", include("taste.sliders.urls")),
     path("embedding/", include("embedding.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", health.healthz, name="healthz"),
 ]

@@ -99,3 +99,17 @@ class TestEmbedCommand:
 def test_a_device_name_no_model_understands_is_refused_before_anything_runs():
     with pytest.raises(CommandError, match=r'argument --device: The device must be "auto", "cpu", "cuda" or "cuda:N"'):
         call_command("embed", "--sync", "--device", "gpu")
+
+
+@pytest.mark.django_db
+def test_a_batch_delivered_twice_stores_one_vector_per_track(library):
+    """The queue may run a batch again (its worker died after storing it): the second run replaces, never adds."""
+    from embedding.tasks import embed_tracks
+
+    ids = list(Track.objects.order_by("pk").values_list("pk", flat=True))
+    first = embed_tracks(ids, "spectral", "cpu")
+    before = stored_vectors("spectral")
+    second = embed_tracks(ids, "spectral", "cpu")
+    assert first == second == {"model": "spectral", "ready": 3, "failed": 3}
+    assert TrackEmbedding.objects.filter(model__name="spectral").count() == 3
+    assert all(np.allclose(before[t], v) for t, v in stored_vectors("spectral").items())

@@ -137,3 +137,30 @@ def test_a_server_that_cannot_start_says_why_and_what_to_do(data_dir):
     assert f"The embedded PostgreSQL server under {pgdata} could not start" in message
     assert "is incomplete or was made by another PostgreSQL version. Move it aside" in message
     assert "Last lines of the server log" in message
+
+
+def test_a_killed_server_is_started_again_on_request_with_its_data(data_dir):
+    from discovery import embedded_postgres
+
+    site = ProjectProcess(data_dir)  # another process keeps using it all along, as gunicorn's workers do
+    settings = database_settings(data_dir)
+    uri = f"postgresql://postgres@/wavelength?host={settings['HOST']}&port={settings['PORT']}"
+    with psycopg.connect(uri, autocommit=True) as conn:
+        conn.execute("CREATE TABLE kept (note text)")
+        conn.execute("INSERT INTO kept VALUES ('still here')")
+        assert conn.execute("SHOW max_connections").fetchone() == (str(embedded_postgres.MAX_CONNECTIONS),)
+
+    postmaster = int((data_dir / "postgres" / "postmaster.pid").read_text().split()[0])
+    os.kill(postmaster, signal.SIGKILL)
+    deadline = time.monotonic() + 15
+    while embedded_postgres.is_running(data_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not embedded_postgres.is_running(data_dir)
+
+    deadline = time.monotonic() + 30  # old backends may take a moment to notice and exit
+    while not embedded_postgres.ensure_running(data_dir) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert embedded_postgres.is_running(data_dir)
+    with psycopg.connect(uri) as conn:
+        assert conn.execute("SELECT note FROM kept").fetchone() == ("still here",)
+    site.exit()
