@@ -64,7 +64,7 @@ def database_settings(data_dir: Path) -> dict:
         except Exception as exc:  # pgserver raises bare RuntimeError/CalledProcessError/AssertionError
             raise EmbeddedDatabaseError(_explain_start_failure(exc, pgdata)) from exc
         _exit_cleanly_on_sigterm()
-        _allow_enough_connections(server, pgdata)
+        _allow_enough_connections(server)
     info = server.get_postmaster_info()
     _ensure_database(server.get_uri("postgres"))
     return {
@@ -179,29 +179,17 @@ def _postmaster_alive(pid: int | None) -> bool:
         return False
 
 
-def _allow_enough_connections(server, pgdata: Path) -> None:
-    """Raise max_connections to MAX_CONNECTIONS; it applies at the server's next start.
+def _allow_enough_connections(server) -> None:
+    """Raise max_connections to MAX_CONNECTIONS from the server's next start on.
 
-    The server is restarted at once only when this process is its only user, so it never pulls a server
-    from under other processes.
+    Not restarted for it here: other processes may be using it. Every project process that leaves last stops
+    it, so `make run`, after `migrate` and `collectstatic`, already runs a server with the new limit.
     """
     import psycopg
-    from pgserver._commands import pg_ctl
 
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
-        if int(conn.execute("SHOW max_connections").fetchone()[0]) >= MAX_CONNECTIONS:
-            return
-        conn.execute(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
-    try:
-        with server._lock:
-            if server.global_process_id_list.get() == [os.getpid()]:
-                # Stopped here and started by pgserver again, with its own options (socket, log file).
-                try:
-                    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=server.system_user, timeout=60)
-                finally:
-                    server.ensure_postgres_running()
-    except Exception:  # the old limit still works; the new one then applies at the next start
-        log.warning("Could not restart the embedded PostgreSQL to raise max_connections", exc_info=True)
+        if int(conn.execute("SHOW max_connections").fetchone()[0]) < MAX_CONNECTIONS:
+            conn.execute(f"ALTER SYSTEM SET max_connections = {MAX_CONNECTIONS}")
 
 
 def _exit_cleanly_on_sigterm() -> None:
