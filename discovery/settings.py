@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "embedding",
     "taste.sliders",
     "taste.stations",
+    "discovery.library",
 ]
 
 MIDDLEWARE = [
@@ -242,3 +243,14 @@ DEDUP_DURATION_TOLERANCE = (2.0, 0.02)
 VECTOR_INDEX_BUILD_MEMORY_MB = int(os.environ.get("VECTOR_INDEX_BUILD_MEMORY_MB", "1536"))
 # Recommendations: at most this many tracks of one artist on a page.
 MAX_TRACKS_PER_ARTIST = int(os.environ.get("MAX_TRACKS_PER_ARTIST", "2"))
+
+# Adding music from the site (discovery/library, staff only). Uploads: at most MAX_UPLOAD_MB a file, checked
+# by the upload form (DATA_UPLOAD_MAX_MEMORY_SIZE does not cover files). Files over 2.5 MB stream to a
+# temporary file instead of memory; it lives under the data folder rather than /tmp, which may be a RAM disk.
+MAX_UPLOAD_MB = int(os.environ.get("MAX_UPLOAD_MB") or 200)
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)
+FILE_UPLOAD_TEMP_DIR = DATA_DIR / "tmp"
+FILE_UPLOAD_TEMP_DIR.mkdir(exist_ok=True)
+# MUSIC_DIRS are read again every this many minutes (a django-q2 Schedule, discovery/library/schedules.py),
+# so that music added to them appears by itself; 0 turns the rescans off.
+MUSIC_RESCAN_MINUTES = max(0, int(os.environ.get("MUSIC_RESCAN_MINUTES") or 60))

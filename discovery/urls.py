@@ -17,6 +17,7 @@ urlpatterns = [
     path("stations/", include("taste.stations.urls")),
     path("sliders/", include("taste.sliders.urls")),
     path("embedding/", include("embedding.urls")),
+    path("library/", include("discovery.library.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
 ]
