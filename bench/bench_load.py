@@ -95,7 +95,8 @@ class Listener(threading.Thread):
 
         try:
             opener, csrf = log_in(self.base, self.name, PASSWORD)
-        except (Exception, SystemExit) as error:  # a listener that cannot even log in is an error to report, not a crash
+        # A listener that cannot even log in is an error to report, not a crash (log_in exits on a refusal).
+        except (Exception, SystemExit) as error:
             self.failure = f"log in: {error}"
             self.statuses["login failed"] += 1
         self.start_gate.wait()  # everyone starts thumbing at once, once all have logged in
