@@ -4,6 +4,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
+from tests import audio_oddities as oddities
 from tests import audio_samples as samples
 from tracks.audio import DEFAULT_WINDOWS, AudioDecodeError, DecodedAudio, Windows, decode, decode_many, probe
 
@@ -384,3 +385,146 @@ def test_damaged_copies_decode_or_raise_a_readable_error_and_nothing_else(tmp_pa
         else:
             assert decoded.decoded_s >= 1.0
             assert np.isfinite(decoded.samples).all() and np.abs(decoded.samples).max() <= 1.0
+
+
+# Files that lie about themselves, and what the messages say about them.
+
+
+def test_a_header_promising_433_hours_over_20_seconds_is_cut_short_and_the_20_seconds_are_used(tmp_path):
+    path = oddities.write_flac_promising(tmp_path / "liar.flac", seconds=20.0)
+
+    assert probe(path).duration_s == pytest.approx(20.0, abs=0.05)
+    decoded = decode(path, 16000)
+
+    assert decoded.decoded_s == pytest.approx(20.0, abs=0.05) and decoded.duration_s == pytest.approx(20.0, abs=0.05)
+    assert decoded.spans == [(0.0, pytest.approx(20.0, abs=0.05))]
+    assert decoded.warnings == [
+        "The file is cut short: its header promises 433 h but it holds 20 s of audio; that audio was used."
+    ]
+    whole = decode(samples.write_clip(tmp_path / "honest.flac", seconds=20.0, codec="flac"), 16000)
+    assert np.array_equal(decoded.samples, whole.samples)
+
+
+def test_an_mp3_whose_header_promises_726_hours_is_cut_short_too(tmp_path):
+    path = made(oddities.write_mp3_promising, tmp_path / "liar.mp3", seconds=20.0)
+
+    assert probe(path).duration_s == pytest.approx(20.0, abs=0.1)
+    decoded = decode(path, 16000)
+
+    assert decoded.decoded_s == pytest.approx(20.0, abs=0.1) and decoded.duration_s == pytest.approx(20.0, abs=0.1)
+    assert decoded.warnings == [
+        "The file is cut short: its header promises 726 h but it holds 20 s of audio; that audio was used."
+    ]
+
+
+def test_a_header_promising_433_hours_over_too_little_audio_says_both(tmp_path):
+    path = oddities.write_flac_promising(tmp_path / "stub.flac", seconds=0.4)
+
+    with pytest.raises(AudioDecodeError) as raised:
+        decode(path, 16000)
+
+    message = str(raised.value)
+    assert message.startswith("“stub.flac” is truncated (its header promises 433 h but it holds 0.40 s of audio)")
+    assert "too little to analyse" in message and "0 samples" not in message
+
+
+def test_a_one_millisecond_file_is_too_short_by_its_real_length(tmp_path):
+    path = samples.write_clip(tmp_path / "blip.wav", seconds=44 / 44100)  # 44 samples
+
+    for rate in (16000, 44100):
+        with pytest.raises(AudioDecodeError) as raised:
+            decode(path, rate)
+        assert str(raised.value) == (
+            "“blip.wav” is too short to analyse: only 1 ms of audio, and at least 1 s is needed."
+        )
+
+
+def test_floats_near_1e30_are_scaled_down_and_the_warning_says_so(tmp_path):
+    music = samples.music(3.0, 44100)
+    huge = samples.write_clip(tmp_path / "huge.wav", seconds=3.0, codec="wav_float", signal=music * np.float32(1e30))
+    normal = samples.write_clip(tmp_path / "normal.wav", seconds=3.0, codec="wav_float", signal=music)
+
+    decoded, reference = decode(huge, 16000), decode(normal, 16000)
+
+    assert np.abs(decoded.samples).max() <= 1.0
+    assert np.corrcoef(decoded.samples, reference.samples)[0, 1] > 0.999  # the same music, not a square wave
+    assert len(decoded.warnings) == 1
+    assert decoded.warnings[0].startswith("The decoded samples go up to 5e+29 times full scale")
+    assert "so the audio was scaled down by 5" in decoded.warnings[0]
+
+
+def test_a_few_wild_samples_are_clipped_and_the_warning_says_so(tmp_path):
+    signal = samples.music(2.0, 44100)
+    signal[1000:1010] = 1e30
+    path = samples.write_clip(tmp_path / "spikes.wav", seconds=2.0, codec="wav_float", signal=signal)
+
+    decoded = decode(path, 44100)
+
+    assert np.abs(decoded.samples).max() == pytest.approx(1.0)
+    assert np.allclose(decoded.samples[20000:30000], signal[20000:30000], atol=1e-6)  # the rest is untouched
+    assert decoded.warnings == ["10 sample(s) went beyond full scale (up to 1e+30 times it) and were clipped."]
+
+
+def test_resampling_a_full_scale_master_needs_no_warning(tmp_path):
+    path = samples.write_clip(tmp_path / "loud.wav", seconds=2.0, codec="wav_float",
+                              signal=lambda s, r: samples.tone(s, r, 3000.0, level_db=0.0))
+
+    decoded = decode(path, 16000)
+
+    assert np.abs(decoded.samples).max() <= 1.0 and decoded.warnings == []
+
+
+def test_messages_name_the_file_as_its_owner_knows_it_not_as_it_is_stored(tmp_path):
+    stored = samples.write_clip(tmp_path / ("ab" * 32 + ".wav"), seconds=2.0, signal=samples.silence)
+
+    for read in (lambda: decode(stored, 16000, name="Quiet Song.wav"),
+                 lambda: next(decode_many([stored], 16000, names=["Quiet Song.wav"]))[1]):
+        try:
+            result = read()
+        except AudioDecodeError as error:
+            result = error
+        assert str(result).startswith("“Quiet Song.wav” is silent") and stored.name not in str(result)
+    with pytest.raises(AudioDecodeError, match="“Music/gone.mp3” is missing: there is no file at "):
+        probe(tmp_path / "gone.mp3", name="Music/gone.mp3")
+
+
+# Multi-valued tags: every value kept, in order, as "A; B".
+
+
+def test_several_vorbis_comments_of_one_name_are_every_value(tmp_path):
+    path = oddities.write_flac_with_comments(
+        tmp_path / "two.flac",
+        ["TITLE=Alpha", "TITLE=Beta", "ARTIST=Ann", "ARTIST=Bob", "ARTIST=ann", "ALBUM=Live; Loud", "GENRE=Jazz"],
+        seconds=1.5,
+    )
+
+    info = probe(path)
+
+    assert (info.title, info.artist, info.album, info.genre) == ("Alpha; Beta", "Ann; Bob", "Live; Loud", "Jazz")
+
+
+@pytest.mark.parametrize(
+    "frames, version",
+    [
+        ([oddities.id3_frame("TIT2", "Alpha\x00Beta"), oddities.id3_frame("TPE1", "Ann\x00Bob")], 4),
+        ([oddities.id3_frame("TIT2", "Alpha"), oddities.id3_frame("TIT2", "Beta"),
+          oddities.id3_frame("TPE1", "Ann"), oddities.id3_frame("TPE1", "Bob")], 4),
+        ([oddities.id3_frame("TIT2", "Alpha", 3, encoding=1), oddities.id3_frame("TIT2", "Beta", 3, encoding=1),
+          oddities.id3_frame("TPE1", "Ann\x00Bob", 3, encoding=1)], 3),
+    ],
+    ids=["v2.4 NUL-separated", "v2.4 frame twice", "v2.3 UTF-16 frame twice"],
+)
+def test_every_value_of_a_multi_valued_id3_frame_is_kept(tmp_path, frames, version):
+    path = made(oddities.write_mp3_with_id3, tmp_path / "multi.mp3", frames, version=version, seconds=1.5)
+
+    info = probe(path)
+
+    assert (info.title, info.artist) == ("Alpha; Beta", "Ann; Bob")
+    assert decode(path, 16000).decoded_s == pytest.approx(1.5, abs=0.1)
+
+
+def test_a_single_id3_value_is_left_to_ffmpeg(tmp_path):
+    frames = [oddities.id3_frame("TIT2", "Café au lait"), oddities.id3_frame("TPE1", "Les Testeurs")]
+    info = probe(made(oddities.write_mp3_with_id3, tmp_path / "one.mp3", frames, seconds=1.5))
+    assert (info.title, info.artist) == ("Café au lait", "Les Testeurs")
+

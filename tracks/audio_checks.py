@@ -1,5 +1,6 @@
-"""Judging what was decoded: whether a file is cut off (asking WAV and Ogg containers what they promised), and
-whether the samples can stand for the file at all: long enough, valid, and not silent.
+"""Judging what was decoded: whether a file is cut off (asking WAV and Ogg containers what they promised),
+whether the samples can stand for the file at all (long enough, valid, and not silent), and bringing samples
+beyond full scale back into [-1, 1].
 """
 
 from __future__ import annotations
@@ -17,28 +18,92 @@ SILENCE_DBFS = -70.0
 # A decoded length this much shorter than the header's means the file is cut off, not a rounding difference
 # (MP3 headers without a VBR table estimate their length, so the margin is generous).
 TRUNCATION_MARGIN = 0.03
+# Resampling a loud master overshoots full scale between its samples by up to about 1 dB; such overs are
+# clipped without a word. Anything louder is in the file itself, and the track's warning says what was done.
+QUIET_OVER = 10 ** (1 / 20)
+# Samples beyond full scale are clipped while they are rare (peaks); when this percentile of the magnitudes is
+# beyond it too, the whole file is mis-scaled (floats written as if integers, garbage near 1e30, a master 6 dB
+# too hot) and is scaled down by that much first, which keeps its waveform where clipping would square it off.
+SCALE_QUANTILE = 99.9
+
+
+def spoken_duration(seconds: float) -> str:
+    """A length as a person says it: 1 ms, 0.50 s, 20 s, 3 min 5 s, 2 h 10 min, 433 h."""
+    if seconds < 0.1:
+        return f"{max(round(seconds * 1000), 1 if seconds > 0 else 0)} ms"
+    if seconds < 10:
+        return f"{math.floor(seconds * 100) / 100:.2f} s"
+    whole = round(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        minutes, rest = divmod(whole, 60)
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
+    if whole >= 36000:
+        return f"{round(seconds / 3600)} h"
+    hours, minutes = divmod(round(seconds / 60), 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def ends_early(promised_s: float, available_s: float) -> bool:
+    """Whether `available_s` falls short of `promised_s` by more than rounding and length estimates explain."""
+    return available_s < promised_s - max(0.5, TRUNCATION_MARGIN * promised_s)
+
+
+def cut_short(promised_s: float, holds_s: float | None) -> str:
+    """How a file whose header promises more than it holds is cut short, in words."""
+    if holds_s is None:
+        return f"its header promises {spoken_duration(promised_s)} but its audio ends sooner"
+    return f"its header promises {spoken_duration(promised_s)} but it holds {spoken_duration(holds_s)} of audio"
+
+
+def fit_to_full_scale(samples: np.ndarray) -> str | None:
+    """Bring `samples` into [-1, 1] in place; returns a warning for the curator when that changed the audio."""
+    if not len(samples):
+        return None
+    magnitude = np.abs(samples)
+    peak = float(magnitude.max())
+    if peak <= QUIET_OVER:
+        np.clip(samples, -1.0, 1.0, out=samples)
+        return None
+    level = float(np.percentile(magnitude, SCALE_QUANTILE))
+    if level > QUIET_OVER:
+        samples /= np.float32(level)
+        magnitude /= np.float32(level)
+    clipped = int(np.count_nonzero(magnitude > 1.0))
+    np.clip(samples, -1.0, 1.0, out=samples)
+    if level > QUIET_OVER:
+        also = f", and {clipped} sample(s) still beyond it were clipped" if clipped else ""
+        return (
+            f"The decoded samples go up to {peak:.3g} times full scale (the file is mis-scaled), so the audio was "
+            f"scaled down by {20 * math.log10(level):.0f} dB to fit{also}."
+        )
+    return f"{clipped} sample(s) went beyond full scale (up to {peak:.3g} times it) and were clipped."
 
 
 def check_content(name: str, samples: np.ndarray, mixer: Mixer, cut: str | None):
     """Raise if what was decoded cannot stand for the file: nothing, too little, invalid or silent."""
     decoded_s = len(samples) / mixer.rate
+    if decoded_s == 0 and mixer.consumed_s < MIN_SECONDS:
+        # A few milliseconds of audio can vanish in the resampler's filter delay: then say what went in.
+        decoded_s = mixer.consumed_s
     if decoded_s < MIN_SECONDS and cut:
         raise AudioDecodeError(
-            f"“{name}” is truncated ({cut}), and the {decoded_s:.2f} s that can be decoded are too little to "
-            "analyse. Replace it with a complete copy."
+            f"“{name}” is truncated ({cut}), and the {spoken_duration(decoded_s)} that can be decoded are too "
+            "little to analyse. Replace it with a complete copy."
         )
     if decoded_s < MIN_SECONDS and mixer.damaged_packets:
         raise AudioDecodeError(
-            f"“{name}” is damaged: only {decoded_s:.2f} s of it could be decoded ({mixer.damaged_packets} "
-            "unreadable packets). Replace it with a working copy."
+            f"“{name}” is damaged: only {spoken_duration(decoded_s)} of it could be decoded "
+            f"({mixer.damaged_packets} unreadable packets). Replace it with a working copy."
         )
-    if len(samples) == 0:
+    if decoded_s == 0:
         raise AudioDecodeError(
             f"“{name}” has an audio track with no sound in it (0 samples). Replace it with a complete copy."
         )
     if decoded_s < MIN_SECONDS:
         raise AudioDecodeError(
-            f"“{name}” is too short to analyse: {math.floor(decoded_s * 100) / 100:.2f} s of audio, and at least "
+            f"“{name}” is too short to analyse: only {spoken_duration(decoded_s)} of audio, and at least "
             f"{MIN_SECONDS:.0f} s is needed."
         )
     if mixer.non_finite >= len(samples):
@@ -80,9 +145,13 @@ def truncation(path: Path, format_name: str, header_s: float | None, decoded_s: 
         promised_s, available_s = header_s, decoded_s
     if promised_s is None or available_s is None:
         return None
-    if available_s < promised_s - max(0.5, TRUNCATION_MARGIN * promised_s):
-        return f"it should last {promised_s:.1f} s but only {available_s:.1f} s could be read"
+    if ends_early(promised_s, available_s):
+        return f"it should last {_seconds(promised_s)} but only {_seconds(available_s)} could be read"
     return None
+
+
+def _seconds(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 60 else spoken_duration(seconds)
 
 
 def _ogg_last_page_incomplete(path: Path) -> bool:

@@ -19,42 +19,45 @@ class AudioDecodeError(Exception):
     """The file cannot be used as audio; the message is a sentence a curator can act on."""
 
 
-def check_file(path: Path):
+def check_file(path: Path, name: str):
+    """`name` is the file as the person who added it knows it (its path in their folder, or the name it was
+    uploaded under), which every message uses; `path` is where this server keeps it."""
     if not path.exists():
-        raise AudioDecodeError(f"There is no file at {path}; check the path, or restore the file.")
+        where = "" if name == str(path) else f" at {path}"
+        raise AudioDecodeError(f"“{name}” is missing: there is no file{where}; check the path, or restore the file.")
     if path.is_dir():
-        raise AudioDecodeError(f"{path} is a folder, not an audio file.")
+        raise AudioDecodeError(f"“{name}” is a folder, not an audio file.")
     try:
         size = path.stat().st_size
         with open(path, "rb"):
             pass
     except PermissionError:
-        raise AudioDecodeError(f"“{path.name}” cannot be read: permission denied. Check its permissions.") from None
+        raise AudioDecodeError(f"“{name}” cannot be read: permission denied. Check its permissions.") from None
     if size == 0:
-        raise AudioDecodeError(f"“{path.name}” is empty (0 bytes); copy or upload the file again.")
+        raise AudioDecodeError(f"“{name}” is empty (0 bytes); copy or upload the file again.")
 
 
-def open_audio(path: Path):
+def open_audio(path: Path, name: str):
     try:
         return av.open(str(path), metadata_errors="ignore")
     except av.error.InvalidDataError:
         raise AudioDecodeError(
-            f"“{path.name}” is not audio that can be read: its data is damaged, cut off or in an unknown "
+            f"“{name}” is not audio that can be read: its data is damaged, cut off or in an unknown "
             "format. Replace it with a working copy in a common format (FLAC, MP3, Ogg, M4A, WAV)."
         ) from None
     except av.error.EOFError:
         raise AudioDecodeError(
-            f"“{path.name}” ends before any audio starts: it is cut off or was never finished. Replace it with "
+            f"“{name}” ends before any audio starts: it is cut off or was never finished. Replace it with "
             "a complete copy."
         ) from None
 
 
-def audio_stream(container, path: Path):
+def audio_stream(container, name: str):
     stream = container.streams.best("audio")
     if stream is not None:
         if stream.codec_context is None:
             raise AudioDecodeError(
-                f"“{path.name}” uses an audio codec this server cannot decode; convert it to FLAC, MP3 or Ogg."
+                f"“{name}” uses an audio codec this server cannot decode; convert it to FLAC, MP3 or Ogg."
             )
         return stream
     if container.format.name in TEXT_FORMATS:
@@ -65,7 +68,7 @@ def audio_stream(container, path: Path):
         looks_like = "it is a video without sound"
     else:
         looks_like = "it holds no sound at all"
-    raise AudioDecodeError(f"“{path.name}” has no audio track ({looks_like}); choose an audio file instead.")
+    raise AudioDecodeError(f"“{name}” has no audio track ({looks_like}); choose an audio file instead.")
 
 
 def header_duration(container, stream) -> float | None:
@@ -76,31 +79,39 @@ def header_duration(container, stream) -> float | None:
     return None
 
 
-def read_tags(container, stream) -> dict[str, str]:
-    """Container and stream tags with lower-case keys; Ogg keeps its comments on the stream, others on the
-    container, and the container wins where both have one."""
-    tags: dict[str, str] = {}
-    for source in (stream.metadata, container.metadata):
-        for key, value in source.items():
-            cleaned = " ".join(str(value).replace("\x00", " ").split())
-            if cleaned:
-                tags[key.lower()] = cleaned
-    return tags
+# Reading the last packets after a seek to where the header says the audio ends stops after this many: a
+# demuxer that cannot seek near the end leaves the answer unknown rather than reading a whole file.
+END_PACKETS = 2000
 
 
-_YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+def audio_end(container, stream, header_s: float) -> float | None:
+    """Where the audio really stops, in seconds from its start, or None when that cannot be told cheaply.
 
-
-def year_from_tags(tags: dict[str, str]) -> int | None:
-    for key in ("date", "year", "originaldate", "original_date", "tdrc", "tyer", "tdor"):
-        match = _YEAR.search(tags.get(key, ""))
-        if match and 1000 <= int(match.group(1)) <= 2999:
-            return int(match.group(1))
-    return None
-
-
-def title_from_name(path: Path) -> str:
-    return " ".join(path.stem.replace("_", " ").split()) or path.name
+    A seek to the end the header states lands on the last packet at or before it (FFmpeg seeks backwards), and
+    reading from there to the end of the file gives the last timestamp. Leaves the container at the end.
+    """
+    if not stream.time_base:
+        return None
+    try:
+        container.seek(int(header_s / stream.time_base), stream=stream)
+    except (av.FFmpegError, OverflowError):
+        return None
+    zero = stream.start_time or 0
+    end = None
+    packets = container.demux(stream)
+    for _ in range(END_PACKETS):
+        try:
+            packet = next(packets)
+        except StopIteration:
+            break
+        except (av.FFmpegError, OSError):  # a cut-off file: it ends here
+            break
+        if packet.pts is not None and packet.size:
+            stop = packet.pts + (packet.duration or 0)
+            end = stop if end is None else max(end, stop)
+    else:
+        return None
+    return None if end is None else max(float((end - zero) * stream.time_base), 0.0)
 
 
 # FFmpeg's own wording for these is about FFmpeg ("patches welcome", "operation not permitted"); a curator
@@ -114,12 +125,12 @@ _REASONS = {
 }
 
 
-def unexpected_error(path: Path, exc: Exception) -> AudioDecodeError:
+def unexpected_error(name: str, exc: Exception) -> AudioDecodeError:
     # Whatever FFmpeg or NumPy raised, the caller gets one exception type and a sentence for the curator; the
     # original stays chained for whoever debugs it.
     reason = next((text for kind, text in _REASONS.items() if isinstance(exc, kind)), None)
     if reason is None:
         reason = re.sub(r"\[Errno -?\d+\]\s*|:\s*'[^']*'$", "", str(exc)).split(";")[0].strip()
     return AudioDecodeError(
-        f"“{path.name}” could not be decoded: {reason or type(exc).__name__}. Replace it with a working copy."
+        f"“{name}” could not be decoded: {reason or type(exc).__name__}. Replace it with a working copy."
     )

@@ -146,6 +146,7 @@ class Mixer:
         self.damaged_packets = 0
         self.non_finite = 0
         self.produced = 0
+        self.consumed_s = 0.0  # seconds of the source fed in, which the output lags by the filter's delay
         self.channel_energy = 0.0  # sum over samples of the mean square across channels, before mixing
 
     def restart(self):
@@ -154,6 +155,7 @@ class Mixer:
 
     def push(self, frame: av.AudioFrame) -> list[np.ndarray]:
         source = (frame.format.name, frame.layout.name, frame.sample_rate)
+        self.consumed_s += frame.samples / frame.sample_rate
         blocks: list[np.ndarray] = []
         if source != self.source:
             # Chained Ogg files and some broadcasts change layout or rate mid-stream; a resampler is built
