@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
@@ -21,6 +22,7 @@ from embedding.dedup import link_near_duplicates
 from embedding.models import EmbeddingModel, TrackEmbedding
 from tracks.audio import AudioDecodeError, DecodedAudio, decode_many
 from tracks.models import Track
+from tracks.services import file_label
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +86,20 @@ def _decode_tracks(tracks: list[Track], sample_rate: int) -> tuple[dict[int, Dec
     with_files = []
     for track in tracks:
         path = track.local_audio_path
-        if path is None:
+        if path is None and track.source == Track.Source.FOLDER:
+            path = Path(track.source_key)  # a folder track always names its file
+        if path is not None:
+            with_files.append((track.pk, path, file_label(track)))
+        elif track.preview_url:
             failed[track.pk] = "The track has no audio file on this server (only a remote preview link)."
         else:
-            with_files.append((track.pk, path))
-    paths = [path for _, path in with_files]
-    for (pk, _), (_, result) in zip(with_files, decode_many(paths, sample_rate, workers=2)):
+            failed[track.pk] = (
+                f"“{file_label(track)}” was not kept on this server (it could not be read when it was added); "
+                "add the file again."
+            )
+    paths = [path for _, path, _ in with_files]
+    names = [name for _, _, name in with_files]
+    for (pk, _, _), (_, result) in zip(with_files, decode_many(paths, sample_rate, workers=2, names=names)):
         if isinstance(result, AudioDecodeError):
             failed[pk] = str(result)
         else:
@@ -155,6 +165,16 @@ def enqueue_embedding(
 
 
 def mark_pending_and_enqueue(track_ids: Sequence[int]) -> int:
-    """Curators' "embed again": the tracks go back to pending (old vectors stay until replaced) and queue."""
-    Track.objects.filter(pk__in=track_ids).update(status=Track.Status.PENDING, error="")
-    return enqueue_embedding(track_ids)
+    """Curators' "embed again" and "retry": the tracks go back to pending (old vectors stay until replaced) and
+    queue; the worker reads each file again, and a file that still fails records why, afresh.
+
+    A failed track with no file on this server to read again (an upload or preview that could not be read
+    was never stored) keeps its status and its reason: nothing new could be learnt about it.
+    """
+    tracks = Track.objects.filter(pk__in=track_ids)
+    nothing_to_read = tracks.filter(status=Track.Status.FAILED, audio_file="", audio_path="").exclude(
+        source=Track.Source.FOLDER
+    )
+    ids = list(tracks.exclude(pk__in=nothing_to_read).values_list("pk", flat=True))
+    Track.objects.filter(pk__in=ids).update(status=Track.Status.PENDING, error="")
+    return enqueue_embedding(ids)

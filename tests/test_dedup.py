@@ -62,8 +62,10 @@ class TestNearDuplicates:
         settings.DEDUP_MIN_COSINE = {"musicnn": 0.97}
         return EmbeddingModel.objects.create(name="musicnn", dim=16)
 
-    def add(self, model, title, vector, duration, artist="Band"):
-        track = Track.objects.create(title=title, artist=artist, source="folder", source_key=title, duration_s=duration)
+    def add(self, model, title, vector, duration, artist="Band", key=None):
+        track = Track.objects.create(
+            title=title, artist=artist, source="folder", source_key=key or title, duration_s=duration
+        )
         TrackEmbedding.objects.create(track=track, model=model, vector=vector / np.linalg.norm(vector))
         return track
 
@@ -94,6 +96,20 @@ class TestNearDuplicates:
         link_near_duplicates([reissue.pk], model)
         reissue.refresh_from_db()
         assert reissue.duplicate_of == original
+
+    def test_the_same_title_and_artist_with_far_apart_durations_are_two_pieces(self, model):
+        # Two movements tagged alike (a multi-valued title and one artist): 72 s and 128 s cannot be one recording.
+        a, b = random_unit_vectors(2, 16, seed=6)
+        self.add(model, "Suite; Part One", a, 72.0, artist="Ensemble")
+        other = self.add(model, "Suite; Part One", b, 128.0, artist="Ensemble", key="second")
+        assert link_near_duplicates([other.pk], model) == 0
+        assert not Track.objects.filter(duplicate_of__isnull=False).exists()
+
+    def test_the_same_title_and_artist_without_a_duration_is_not_linked(self, model):
+        a, b = random_unit_vectors(2, 16, seed=7)
+        self.add(model, "Heroes", a, 371.0, artist="David Bowie")
+        unknown = self.add(model, "Heroes", b, None, artist="David Bowie", key="undated")
+        assert link_near_duplicates([unknown.pk], model) == 0
 
     def test_groups_merge_on_the_longest_track(self, model):
         base = random_unit_vectors(1, 16, seed=5)[0]

@@ -5,7 +5,9 @@ Three signals say two tracks are the same recording:
 - vectors almost identical (cosine at least the model's threshold in settings.DEDUP_MIN_COSINE, chosen on
   measurements in docs/benchmarks.md) *and* durations within DEDUP_DURATION_TOLERANCE, checked by
   embedding/dedup.py once a track has its vector;
-- the same title and artist once re-release markers ("Remastered 2011", "Deluxe Edition") are removed.
+- the same title and artist once re-release markers ("Remastered 2011", "Deluxe Edition") are removed, *and*
+  durations within DEDUP_DURATION_TOLERANCE (two pieces may share a title tag, "Intro" or a multi-valued
+  "Alpha; Beta", and an artist; one recording cannot last 72 s on one release and 128 s on another).
 A group's canonical track is the longest, then the oldest. Live versions, remixes and edits keep their
 marker in the title and differ in sound, so they stay separate.
 """
@@ -87,8 +89,15 @@ def link_exact_duplicates(track: Track) -> None:
 
 
 def same_title_and_artist(track: Track) -> list[Track]:
+    """Other tracks with the same title and artist (markers removed) and a close duration."""
     title, artist = normalise_title(track.title), normalise_artist(track.artist)
-    if not title or not artist:
+    if not title or not artist or track.duration_s is None:
         return []
     candidates = Track.objects.exclude(pk=track.pk).filter(title__istartswith=track.title[:3])
-    return [c for c in candidates if normalise_title(c.title) == title and normalise_artist(c.artist) == artist]
+    return [
+        c
+        for c in candidates
+        if normalise_title(c.title) == title
+        and normalise_artist(c.artist) == artist
+        and durations_close(c.duration_s, track.duration_s)
+    ]
