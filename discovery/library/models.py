@@ -73,6 +73,9 @@ class ImportJob(models.Model):
     vanished = models.PositiveIntegerField(default=0, help_text="Tracks of a scanned folder whose file is gone.")
     current_item = models.CharField(max_length=1000, blank=True)
     failures = models.JSONField(default=list, blank=True, help_text='[{"item": ..., "reason": ...}, ...]')
+    links = models.JSONField(
+        default=list, blank=True, help_text='Symbolic links a scan did not follow: [{"item": ..., "reason": ...}]'
+    )
     error = models.TextField(blank=True, help_text="Why the job as a whole stopped, when it failed.")
     tracks = models.ManyToManyField(Track, blank=True, related_name="import_jobs",
                                     help_text="The tracks this job added or updated.")

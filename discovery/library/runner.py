@@ -33,7 +33,7 @@ SAVE_EVERY_S = 0.5
 MAX_FAILURES_KEPT = 2000
 EMBEDDING_ITEM = "Embedding"  # the failure item saying the new tracks could not be queued for embedding
 PROGRESS_FIELDS = ["total", "done", "current_item", "heartbeat"]
-COUNT_FIELDS = ["added", "updated", "unchanged", "failed_count", "skipped", "vanished", "failures"]
+COUNT_FIELDS = ["added", "updated", "unchanged", "failed_count", "skipped", "vanished", "failures", "links"]
 
 
 class JobFailed(Exception):
@@ -79,6 +79,8 @@ class Progress:
         job.vanished += len(report.vanished)
         room = MAX_FAILURES_KEPT - len(job.failures)
         job.failures = job.failures + [{"item": item, "reason": reason} for item, reason in report.failed[:room]]
+        room = MAX_FAILURES_KEPT - len(job.links)
+        job.links = job.links + [{"item": link, "reason": why} for link, why in report.links[:room]]
         job.tracks.add(*report.new_or_changed)
         self.save(COUNT_FIELDS, force=True)
 
@@ -119,8 +121,9 @@ def _run_folder_files(files: list[str], roots, progress: Progress) -> None:
             report.failed.append((name, "The file is no longer there."))
         else:
             try:
+                # Read again even where the file is unchanged: that is what "retry" asks for.
                 track, outcome = save_audio_track(
-                    Path(name), source=Track.Source.FOLDER, source_key=name, copy_into_storage=False
+                    Path(name), source=Track.Source.FOLDER, source_key=name, copy_into_storage=False, reread=True
                 )
             except OSError as error:
                 report.failed.append((name, f"The file could not be read: {error.strerror or error}."))
@@ -181,7 +184,7 @@ def _start(job: ImportJob) -> None:
     job.finished = None
     job.total = job.done = job.added = job.updated = job.unchanged = job.failed_count = 0
     job.skipped = job.vanished = 0
-    job.current_item, job.failures, job.error = "", [], ""
+    job.current_item, job.failures, job.links, job.error = "", [], [], ""
     job.save()
     job.tracks.clear()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,9 +110,13 @@ def retry_failed(job: ImportJob, user) -> Retry:
     new_job = None
     if items:
         if job.kind == ImportJob.Kind.FOLDER:
-            # A failed item of a scan is a file, or a whole folder that was not there.
+            # A failed item of a scan is a file, or a folder that was not there or could not be listed.
             folders = set(job.params.get("folders", []))
-            params = {"files": [i for i in items if i not in folders], "folders": [i for i in items if i in folders]}
+            is_folder = [item in folders or os.path.isdir(item) for item in items]
+            params = {
+                "files": [item for item, folder in zip(items, is_folder) if not folder],
+                "folders": [item for item, folder in zip(items, is_folder) if folder],
+            }
         else:
             params = {**job.params, "ids": items}
         new_job = _queue(ImportJob.objects.create(kind=job.kind, created_by=user, retry_of=job, params=params))

@@ -109,3 +109,25 @@ def test_an_upload_job_cannot_be_retried_and_says_so(staff_client, staff):
     )
     html = progress(staff_client, job)
     assert "Retry the failed ones" not in html and "upload the failed ones again" in html
+
+
+def test_a_retried_file_is_read_again_even_when_unchanged(staff_client, music_root, monkeypatch):
+    from discovery.library import runner
+
+    job = scan(staff_client, music_root)
+    calls = []
+    real = runner.save_audio_track
+    monkeypatch.setattr(runner, "save_audio_track", lambda *a, **k: calls.append(k) or real(*a, **k))
+    staff_client.post(reverse("library_job_retry", args=[job.pk]))
+    retry = ImportJob.objects.latest("pk")
+    assert [call["reread"] for call in calls] == [True]
+    assert (retry.failed_count, retry.unchanged) == (1, 0)
+    assert retry.failures[0]["reason"] == Track.objects.get(title="03 broken").error
+
+
+def test_links_a_scan_did_not_follow_are_listed_with_why(staff_client, music_root, tmp_path):
+    (music_root / "Album" / "gone.flac").symlink_to(tmp_path / "nowhere.flac")
+    job = scan(staff_client, music_root)
+    assert [link["item"] for link in job.links] == [str(music_root.resolve() / "Album" / "gone.flac")]
+    html = progress(staff_client, job)
+    assert "Links not followed" in html and "dangling" in html
