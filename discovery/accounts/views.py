@@ -51,7 +51,7 @@ def _administrator_welcome():
     return format_html(
         "You are this site's administrator: <a href=\"{}\">add music</a>, <a href=\"{}\">invite people</a>, "
         "and find everything else in <a href=\"{}\">the admin</a>.",
-        reverse("admin:tracks_track_upload"),
+        reverse("library_home"),
         reverse("invite_list"),
         reverse("admin:index"),
     )
