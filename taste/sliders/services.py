@@ -35,9 +35,13 @@ def visible_sliders(user):
     return Slider.objects.filter(Q(owner=user) | Q(public=True))
 
 
-def usable_slider_ids(user) -> set[int]:
+def steering_sliders(user):
     """Sliders that may steer `user`'s stations: lit, and theirs or public."""
-    return set(visible_sliders(user).filter(lit=True).values_list("pk", flat=True))
+    return visible_sliders(user).filter(lit=True)
+
+
+def usable_slider_ids(user) -> set[int]:
+    return set(steering_sliders(user).values_list("pk", flat=True))
 
 
 def create_slider(owner, *, name: str, low_label: str, high_label: str, public: bool, description: str = "") -> Slider:
@@ -257,7 +261,7 @@ def steering_heads(user, slider_ids: list[int], model: EmbeddingModel) -> list[t
     visible to the user, lit, and learnt on that model's vectors; in id order."""
     if not slider_ids:
         return []
-    sliders = visible_sliders(user).filter(pk__in=slider_ids, lit=True, embedding_model=model).order_by("pk")
+    sliders = steering_sliders(user).filter(pk__in=slider_ids, embedding_model=model).order_by("pk")
     return [(slider.pk, slider.name, LinearHead.of(slider)) for slider in sliders]
 
 

@@ -6,7 +6,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from discovery.lib.forms import cleaned
 from discovery.lib.http import answers_listener_errors
-from taste.sliders.services import usable_slider_ids, visible_sliders
+from taste.sliders.services import steering_sliders, usable_slider_ids
 from taste.stations.forms import KnobsForm, SeedChangeForm, StationForm, ThumbForm
 from taste.stations.models import Station, Thumb
 from taste.stations.playlists import m3u, xspf
@@ -66,7 +66,7 @@ def stations(request):
 @require_safe
 def station_detail(request, pk):
     station = _get_station_for_user(request, pk)
-    lit = visible_sliders(request.user).filter(lit=True).order_by("name")
+    lit = steering_sliders(request.user).order_by("name")
     weights = Knobs.of(station).slider_weights
     knobs = [(slider, weights.get(slider.pk, 0.0)) for slider in lit]
     return render(request, "stations/station.html", {**_live_context(station), "slider_knobs": knobs})
