@@ -18,6 +18,7 @@ import numpy as np
 
 from discovery.engine import _checks as checked
 from discovery.engine.explain import corpus_percentile_from_norms, shared_tags, slider_note_for, why_text
+from discovery.engine.listening import ListeningSignals, listening_shift
 from discovery.engine.profile import Anchors, focus_vector, pocket_weights
 from discovery.lib.vectors import rows_and_norms, unit_interval, unit_rows, unit_vector
 
@@ -71,7 +72,8 @@ class RankingInput:
     throughline: None computes it from the seed anchors. focus: None takes the latest like, else the throughline.
     disliked_vectors (p, d): thumbed-down tracks (their ids belong in thumbed_ids too). shown_vectors (q, d):
     tracks already displayed, which novelty moves away from. corpus_sample (r, d): random corpus tracks for the
-    "top 1%" figure; None leaves it out.
+    "top 1%" figure; None leaves it out. listening: the station's early skips and finishes, weak score shifts
+    (listening.py); a skipped track is never excluded for it.
     """
 
     candidate_ids: Sequence[int]
@@ -95,6 +97,7 @@ class RankingInput:
     temperature: float = RELEVANCE_TEMPERATURE
     corpus_sample: np.ndarray | None = None
     sliders: Sequence[SliderSteer] = ()
+    listening: ListeningSignals | None = None
 
 
 @dataclass(frozen=True)
@@ -393,7 +396,7 @@ def rank_candidates(request: RankingInput) -> list[RankedTrack]:
     relevance = soft_top_k(anchor_cosines, weights, temperature)
     penalty = _penalty_from_similarities(disliked_cosines, DISLIKE_STRENGTH, DISLIKE_WIDTH)
     novelty_scores = _novelty_from_similarities(np.hstack([anchor_cosines, disliked_cosines, vectors @ shown.T]))
-    scores = blend_scores(relevance, novelty_scores, penalty, explore)
+    scores = blend_scores(relevance, novelty_scores, penalty, explore) + listening_shift(vectors, request.listening)
     slider_shifts, slider_labels = _slider_shifts(request.sliders, kept, candidate_count)
     if slider_shifts is not None:
         scores = scores + slider_shifts.sum(axis=0)
