@@ -6,6 +6,7 @@ kept beside it, DEBUG off and the site on 127.0.0.1. README.md lists every varia
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 # Ranking works on small matrices, where one BLAS thread per request is fastest; the default of one thread
@@ -241,6 +242,9 @@ DEDUP_MIN_COSINE = {"musicnn": 0.97, "spectral": 0.95}
 DEDUP_DURATION_TOLERANCE = (2.0, 0.02)
 # Memory for building a model's HNSW index (a million 200-d vectors need about 1.2 GB to build in memory).
 VECTOR_INDEX_BUILD_MEMORY_MB = int(os.environ.get("VECTOR_INDEX_BUILD_MEMORY_MB", "1536"))
+# Exported playlists carry signed audio links that play without a session (tracks/audio_links.py); they
+# stop working this long after the export. Days, fractions allowed.
+PLAYLIST_LINK_LIFETIME = timedelta(days=float(os.environ.get("PLAYLIST_LINK_DAYS") or 7))
 # Recommendations: at most this many tracks of one artist on a page.
 MAX_TRACKS_PER_ARTIST = int(os.environ.get("MAX_TRACKS_PER_ARTIST", "2"))
 

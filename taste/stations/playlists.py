@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Iterable
 from xml.sax.saxutils import escape as xml_escape
 
+from tracks.audio_links import audio_link_path
 from tracks.models import Track
 
 # Characters XML 1.0 cannot hold at all, even escaped: C0 controls but tab and line breaks, and U+FFFE/U+FFFF.
@@ -22,6 +23,17 @@ def _line(text: str) -> str:
 def escape(text: str) -> str:
     """`text` as XML character data: escaped, and without the characters XML cannot hold."""
     return xml_escape(_NOT_XML.sub("", text))
+
+
+def signed_audio_url(track: Track, user_id: int, absolute: Callable[[str], str]) -> str:
+    """Where another player fetches `track`'s audio: a signed, expiring link issued to `user_id`.
+
+    A track with only a remote preview keeps that preview's own URL, which needs no signing. `absolute`
+    turns a path into a full URL (the request's `build_absolute_uri`), since a playlist file has no base.
+    """
+    if track.preview_url and track.local_audio_path is None:
+        return track.preview_url
+    return absolute(audio_link_path(track.pk, user_id))
 
 
 def m3u(tracks: Iterable[Track], audio_url: Callable[[Track], str]) -> str:

@@ -1,7 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from discovery.lib.forms import cleaned
@@ -9,7 +8,7 @@ from discovery.lib.http import answers_listener_errors
 from taste.sliders.services import steering_sliders, usable_slider_ids
 from taste.stations.forms import KnobsForm, SeedChangeForm, StationForm, ThumbForm
 from taste.stations.models import Station, Thumb
-from taste.stations.playlists import m3u, xspf
+from taste.stations.playlists import m3u, signed_audio_url, xspf
 from taste.stations.recommendations import recommendations
 from taste.stations.services import Knobs, add_seed, create_station, remove_seed, save_knobs, set_thumb
 from tracks.models import Track
@@ -120,6 +119,7 @@ def station_results_json(request, pk):
     results = [
         {
             "track_id": rec.track.pk,
+            "audio_url": signed_audio_url(rec.track, request.user.pk, request.build_absolute_uri),
             "title": rec.track.title,
             "artist": rec.track.artist,
             "score": round(float(rec.ranked.score), 6),
@@ -142,7 +142,7 @@ def station_playlist(request, pk, fmt):
     tracks = [rec.track for rec in recommendations(station)]
 
     def audio_url(track):
-        return track.preview_url or request.build_absolute_uri(reverse("track_audio", args=[track.pk]))
+        return signed_audio_url(track, request.user.pk, request.build_absolute_uri)
 
     if fmt == "m3u":
         body, content_type = m3u(tracks, audio_url), "audio/x-mpegurl; charset=utf-8"

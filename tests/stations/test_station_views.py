@@ -218,7 +218,8 @@ class TestExports:
         data = owner_client.get(reverse("station_results_json", args=[station.pk])).json()
         assert len(data["results"]) == 20
         first = data["results"][0]
-        assert set(first) == {"track_id", "title", "artist", "score", "similarity", "why", "why_anchor_id"}
+        assert set(first) == {"track_id", "audio_url", "title", "artist", "score", "similarity", "why", "why_anchor_id"}
+        assert first["audio_url"].startswith(f"http://testserver/tracks/{first['track_id']}/stream/")
         assert first["why_anchor_id"] in {t.pk for t in station.ordered_seeds()} and first["why"].startswith("like")
 
     def test_m3u_and_xspf_playlists(self, owner_client, station):
