@@ -247,6 +247,8 @@ VECTOR_INDEX_BUILD_MEMORY_MB = int(os.environ.get("VECTOR_INDEX_BUILD_MEMORY_MB"
 PLAYLIST_LINK_LIFETIME = timedelta(days=float(os.environ.get("PLAYLIST_LINK_DAYS") or 7))
 # Recommendations: at most this many tracks of one artist on a page.
 MAX_TRACKS_PER_ARTIST = int(os.environ.get("MAX_TRACKS_PER_ARTIST", "2"))
+# The radio never offers a track again while it is among the last this many tracks played on that station.
+RADIO_NO_REPEAT_PLAYS = max(0, int(os.environ.get("RADIO_NO_REPEAT_PLAYS") or 100))
 
 # Adding music from the site (discovery/library, staff only). Uploads: at most MAX_UPLOAD_MB a file, checked
 # by the upload form (DATA_UPLOAD_MAX_MEMORY_SIZE does not cover files). Files over 2.5 MB stream to a

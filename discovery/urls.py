@@ -15,6 +15,7 @@ urlpatterns = [
     path("tracks/<int:pk>/", views.track_detail, name="track_detail"),
     path("tracks/", include("tracks.urls")),
     path("stations/", include("taste.stations.urls")),
+    path("", include("taste.stations.play_urls")),  # /plays/… (the player's hooks) and /history/
     path("sliders/", include("taste.sliders.urls")),
     path("embedding/", include("embedding.urls")),
     path("library/", include("discovery.library.urls")),

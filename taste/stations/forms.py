@@ -1,10 +1,11 @@
-"""One form per thing a listener sends a station: new station, thumb, seed change, knobs."""
+"""One form per thing a listener sends a station: new station, thumb, seed change, knobs, plays."""
 
 from __future__ import annotations
 
 from django import forms
 
-from discovery.lib.forms import TrackIdField, TrackIdsField, number_field, shown, text_field
+from discovery.lib.forms import AsciiIntegerField, TrackIdField, TrackIdsField, number_field, shown, text_field
+from taste.stations.models import PLAY_MAX_SECONDS, Play
 
 MAX_SEEDS = 10
 SLIDER_KNOB_PREFIX = "slider-"
@@ -74,3 +75,37 @@ class KnobsForm(forms.Form):
             if name.startswith(SLIDER_KNOB_PREFIX) and value is not None
         }
         return {"breadth": self.cleaned_data["breadth"], "explore": self.cleaned_data["explore"], "sliders": sliders}
+
+
+def station_id_field(**kwargs) -> AsciiIntegerField:
+    message = "That is not a station id."
+    return AsciiIntegerField(min_value=1, error_messages={"invalid": message, "min_value": message}, **kwargs)
+
+
+class PlayForm(forms.Form):
+    """A play the player reports when a track ends: POST /plays/ (track, station, seconds, ended)."""
+
+    track = TrackIdField()
+    station = station_id_field(required=False)
+    seconds = number_field("Seconds played", 0.0, PLAY_MAX_SECONDS)
+    ended = forms.ChoiceField(
+        choices=[(Play.FINISHED, "Finished"), (Play.SKIPPED, "Skipped")],
+        error_messages={
+            "required": "Say how the play ended: “finished” or “skipped”.",
+            "invalid_choice": "A play ends “finished” or “skipped”.",
+        },
+    )
+
+
+class NowPlayingForm(forms.Form):
+    """The track a station's radio starts: POST /plays/now/ (track, station; without a station nothing is kept)."""
+
+    track = TrackIdField()
+    station = station_id_field(required=False)
+
+
+class HistoryPageForm(forms.Form):
+    page = AsciiIntegerField(
+        min_value=1, required=False,
+        error_messages={"invalid": "A page is a whole number from 1.", "min_value": "A page is a whole number from 1."},
+    )

@@ -23,6 +23,11 @@ class Station(models.Model):
     )
     # Lit sliders as extra knobs: slider id (as text) -> weight in [-1, 1] ("more dreamy" > 0, "less" < 0).
     slider_weights = models.JSONField(default=dict, blank=True)
+    # What the radio is playing on this station now (POST /plays/now/), so that it is not offered again.
+    now_playing = models.ForeignKey(
+        "tracks.Track", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    now_playing_since = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -86,3 +91,47 @@ class Thumb(models.Model):
 
     def __str__(self):
         return f"{'👍' if self.value == self.UP else '👎'} {self.track} in {self.station}"
+
+
+# One sitting: a longer figure for one play is a player's clock gone wrong.
+PLAY_MAX_SECONDS = 24 * 3600
+
+
+class Play(models.Model):
+    """One track played to its end or skipped (POST /plays/), with or without a station.
+
+    What it means for the ranking (taste/stations/listening.py): a skip in the first seconds is a weak negative,
+    a track played through a weak positive, until the listener undoes it (`signal_undone`).
+    """
+
+    FINISHED = "finished"
+    SKIPPED = "skipped"
+    MAX_SECONDS = PLAY_MAX_SECONDS
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plays")
+    # Null for a play from a search, album or track page; a station deleted later leaves its plays in history.
+    station = models.ForeignKey(Station, on_delete=models.SET_NULL, null=True, blank=True, related_name="plays")
+    track = models.ForeignKey("tracks.Track", on_delete=models.CASCADE, related_name="plays")
+    started = models.DateTimeField()
+    recorded = models.DateTimeField(auto_now_add=True)
+    seconds = models.FloatField(help_text="How long it played, in seconds.")
+    ended = models.CharField(max_length=8, choices=[(FINISHED, "Finished"), (SKIPPED, "Skipped")])
+    signal_undone = models.BooleanField(
+        default=False, help_text="The listener took back what this play says about their taste."
+    )
+
+    class Meta:
+        ordering = ["-recorded", "-id"]
+        indexes = [
+            models.Index(fields=["station", "-recorded"], name="play_station_recent"),
+            models.Index(fields=["user", "-recorded"], name="play_user_recent"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(seconds__gte=0) & Q(seconds__lte=PLAY_MAX_SECONDS), name="play_seconds_in_range"
+            ),
+            models.CheckConstraint(condition=Q(ended__in=["finished", "skipped"]), name="play_ended_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.track} {self.ended} after {self.seconds:.0f} s"

@@ -13,12 +13,14 @@ from django.conf import settings
 from django.utils import timezone
 
 from discovery.engine.candidates import station_candidates
+from discovery.engine.listening import ListeningSignals
 from discovery.engine.profile import build_anchors
 from discovery.engine.ranking import RankedTrack, RankingInput, SliderSteer, rank_candidates, throughline_vector
 from embedding.models import EmbeddingModel
 from embedding.samples import corpus_sample
 from embedding.vector_index import track_vectors
 from taste.sliders.services import steering_heads
+from taste.stations.listening import listening_signals
 from taste.stations.models import Station, Thumb
 from taste.stations.services import Knobs
 from tracks.models import Track
@@ -74,8 +76,28 @@ def slider_steers(
     return [SliderSteer(name, weights[pk], head.standardised(candidate_vectors)) for pk, name, head in heads]
 
 
-def recommendations(station: Station, knobs: Knobs | None = None, page_size: int = PAGE_SIZE) -> list[Recommendation]:
-    """The station's current page for `knobs` (by default its saved ones), best first, each with its why."""
+def station_listening(station: Station, model: EmbeddingModel) -> ListeningSignals:
+    """The station's early skips and finishes (taste/stations/listening.py) as arrays for the ranking."""
+    signals = listening_signals(station)
+    vectors = track_vectors(model, [pk for pk, _ in [*signals.early_skips, *signals.finishes]])
+
+    def rows(plays):
+        plays = [(pk, age) for pk, age in plays if pk in vectors]
+        return (np.stack([vectors[pk][0] for pk, _ in plays]) if plays else None), [age for _, age in plays]
+
+    skipped, skipped_ages = rows(signals.early_skips)
+    finished, finished_ages = rows(signals.finishes)
+    return ListeningSignals(skipped, skipped_ages, finished, finished_ages)
+
+
+def recommendations(
+    station: Station, knobs: Knobs | None = None, page_size: int = PAGE_SIZE, exclude_ids=()
+) -> list[Recommendation]:
+    """The station's current page for `knobs` (by default its saved ones), best first, each with its why.
+
+    `exclude_ids` are left out (the radio: what it played lately and what it has queued); the candidate pool
+    widens by as many, so the page stays full.
+    """
     knobs = knobs or Knobs.of(station)
     model = EmbeddingModel.default()
     if model is None:
@@ -95,7 +117,7 @@ def recommendations(station: Station, knobs: Knobs | None = None, page_size: int
         [state.like_ages[t.pk] for t in likes],
     )
     throughline = throughline_vector(seed_vectors)
-    candidates = station_candidates(model, throughline, anchors.vectors)
+    candidates = station_candidates(model, throughline, anchors.vectors, exclude_ids)
     if not len(candidates):
         return []
 
@@ -121,6 +143,7 @@ def recommendations(station: Station, knobs: Knobs | None = None, page_size: int
             near_duplicate_cosine=settings.DEDUP_MIN_COSINE.get(model.name, 0.99),
             corpus_sample=corpus_sample(model),
             sliders=slider_steers(station, knobs.slider_weights, model, candidates.vectors),
+            listening=station_listening(station, model),
         )
     )
     tracks = Track.objects.in_bulk([r.track_id for r in ranked])
