@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from taste.stations.models import Station, StationSeed, Thumb
+from taste.stations.models import Play, Station, StationSeed, Thumb
 
 
 class StationSeedInline(admin.TabularInline):
@@ -21,5 +21,13 @@ class StationAdmin(admin.ModelAdmin):
 class ThumbAdmin(admin.ModelAdmin):
     list_display = ["track", "value", "user", "station", "updated"]
     list_filter = ["value"]
+    list_select_related = ["track", "user", "station"]
+    raw_id_fields = ["track", "station", "user"]
+
+
+@admin.register(Play)
+class PlayAdmin(admin.ModelAdmin):
+    list_display = ["track", "ended", "seconds", "user", "station", "recorded", "signal_undone"]
+    list_filter = ["ended", "signal_undone"]
     list_select_related = ["track", "user", "station"]
     raw_id_fields = ["track", "station", "user"]
