@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from tracks.artwork import store_artwork_from_url
 from tracks.models import Track
 from tracks.services import IngestReport, save_audio_track
 
@@ -60,6 +61,10 @@ class ITunesClient:
 
     def download(self, url: str, destination: Path) -> None:
         destination.write_bytes(self._get(url))
+
+    def fetch(self, url: str) -> bytes:
+        """The body at `url` (a song's artwork), spaced, retried and timed out like every other request."""
+        return self._get(url)
 
     def _wait_for_turn(self) -> None:
         interval = 60.0 / self.requests_per_minute if self.requests_per_minute > 0 else 0.0
@@ -163,6 +168,8 @@ def ingest_itunes(
                 preview, source=Track.Source.ITUNES, source_key=str(track_id), copy_into_storage=True,
                 metadata=metadata,
             )
+        if outcome != "failed":
+            store_artwork_from_url(track, client.fetch)
         report.count(track, outcome, label)
     return report
 

@@ -81,6 +81,13 @@ class Track(models.Model):
         max_length=1000, blank=True, help_text="Absolute path of an audio file left where it was found."
     )
     artwork_url = models.URLField(max_length=1000, blank=True)
+    artwork_sha256 = models.CharField(
+        "artwork SHA-256",
+        max_length=64,
+        blank=True,
+        db_index=True,
+        help_text="The picture whose thumbnails show this track (tracks/artwork.py); empty: a tile from its sound.",
+    )
     content_sha256 = models.CharField("content SHA-256", max_length=64, blank=True, db_index=True)
 
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
@@ -125,6 +132,10 @@ class Track(models.Model):
             models.CheckConstraint(
                 condition=Q(content_sha256="") | Q(content_sha256__regex=r"^[0-9a-f]{64}$"),
                 name="track_sha256_is_hex",
+            ),
+            models.CheckConstraint(  # it names files under MEDIA_ROOT/artwork/
+                condition=Q(artwork_sha256="") | Q(artwork_sha256__regex=r"^[0-9a-f]{64}$"),
+                name="track_artwork_sha256_is_hex",
             ),
             models.CheckConstraint(
                 condition=Q(duplicate_of__isnull=True) | ~Q(duplicate_of=F("id")),

@@ -21,6 +21,7 @@ from django.core.files import File
 from django.db import transaction
 
 from discovery.lib.hashing import file_sha256
+from tracks.artwork import attach_found_artwork
 from tracks.audio import AudioDecodeError, AudioInfo, probe
 from tracks.audio_tags import title_from_name
 from tracks.dedup import link_exact_duplicates
@@ -160,6 +161,7 @@ def save_audio_track(
     track.status, track.error = Track.Status.PENDING, ""
     with transaction.atomic():
         _keep_file(track, path, copy_into_storage, sha256)
+        attach_found_artwork(track, path)
         track.save()
         link_exact_duplicates(track)
     return track, "updated" if existing is not None else "added"

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from tracks.artwork import ARTWORK_FOLDER, delete_stored_artwork, unreferenced_artwork_files
 from tracks.media import delete_stored_audio, remove_empty_folders, unreferenced_media_files
 
 
@@ -19,7 +20,8 @@ def human_size(size: int) -> str:
 class Command(BaseCommand):
     help = (
         "Remove audio files in MEDIA_ROOT's audio folders that no track plays (left by deleted tracks or "
-        "interrupted uploads). Never touches anything outside MEDIA_ROOT, symlinks, or the library roots."
+        "interrupted uploads), and artwork thumbnails no track shows. Never touches anything outside "
+        "MEDIA_ROOT, symlinks, or the library roots."
     )
 
     def add_arguments(self, parser):
@@ -35,7 +37,8 @@ class Command(BaseCommand):
     def handle(self, *args, dry_run: bool, min_age: float, verbosity: int = 1, **options):
         if min_age < 0:
             raise CommandError("--min-age cannot be negative.")
-        files = unreferenced_media_files(min_age_s=min_age * 60)
+        min_age_s = min_age * 60
+        files = unreferenced_media_files(min_age_s=min_age_s) + unreferenced_artwork_files(min_age_s=min_age_s)
         where = settings.MEDIA_ROOT
         if dry_run:
             for stored in files:
@@ -47,8 +50,9 @@ class Command(BaseCommand):
             return
         removed, freed = 0, 0
         for stored in tqdm(files, unit="file", desc="Removing", dynamic_ncols=True, disable=None):
-            # delete_stored_audio looks again: a track may have started to use the file since it was listed.
-            if delete_stored_audio(stored.name):
+            # Each deleter looks again: a track may have started to use the file since it was listed.
+            delete = delete_stored_artwork if stored.name.startswith(f"{ARTWORK_FOLDER}/") else delete_stored_audio
+            if delete(stored.name):
                 removed, freed = removed + 1, freed + stored.size
                 if verbosity >= 2:
                     self.stdout.write(f"removed: {stored.name}")
