@@ -2,10 +2,12 @@
 
 import urllib.request
 import xml.etree.ElementTree as ElementTree
+from datetime import timedelta
 
 import av
 import numpy as np
 import pytest
+from django.urls import reverse
 
 from taste.stations.playlists import m3u, signed_audio_url, xspf
 from taste.stations.services import create_station
@@ -92,3 +94,14 @@ def test_an_outside_player_plays_every_link_of_a_downloaded_m3u(live_server, cli
         container.seek(int(1.0 / stream.time_base), stream=stream)
         first = next(container.decode(stream))
         assert 0.9 <= float(first.pts * stream.time_base) <= 1.1
+
+
+@pytest.mark.django_db
+def test_the_station_page_says_how_long_the_exported_links_last(owner_client, owner, settings):
+    _, clusters = make_catalogue()
+    station = create_station(owner, [clusters[0][0].pk])
+    settings.PLAYLIST_LINK_LIFETIME = timedelta(days=3)
+    page = owner_client.get(reverse("station_detail", args=[station.pk])).content.decode()
+    assert "expire in 3 days" in page
+    for name in ("station_playlist_m3u", "station_playlist_xspf"):  # downloads, never swapped in by hx-boost
+        assert f'href="{reverse(name, args=[station.pk])}" hx-boost="false"' in page
