@@ -14,6 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.timesince import timesince
 
 from discovery.lib.forms import ListenerError
 from taste.stations.models import Play, Station
@@ -122,19 +123,26 @@ def is_early_skip(play: Play) -> bool:
     return play.ended == Play.SKIPPED and play.seconds < EARLY_SKIP_SECONDS
 
 
+def ago(moment, now=None) -> str:
+    """"just now" within a minute, else "3 hours ago" (Django's timesince, which says "0 minutes" before)."""
+    now = now or timezone.now()
+    return "just now" if (now - moment).total_seconds() < 60 else f"{timesince(moment, now)} ago"
+
+
 def listening_context(station: Station) -> dict:
     """For templates/stations/partials/listening_rail.html: the station's latest early skips and finishes that
-    still count (not undone), newest first."""
+    still count (not undone), newest first, each with `ago` ("5 minutes ago")."""
     plays = (
         station.plays.filter(signal_undone=False, track__in=Track.objects.visible())
         .select_related("track")
         .order_by("-recorded", "-id")
     )
-    return {
-        "recent_skips": list(plays.filter(ended=Play.SKIPPED, seconds__lt=EARLY_SKIP_SECONDS)[:RAIL_PLAYS]),
-        "recent_finishes": list(plays.filter(ended=Play.FINISHED)[:RAIL_PLAYS]),
-        "early_skip_seconds": int(EARLY_SKIP_SECONDS),
-    }
+    skips = list(plays.filter(ended=Play.SKIPPED, seconds__lt=EARLY_SKIP_SECONDS)[:RAIL_PLAYS])
+    finishes = list(plays.filter(ended=Play.FINISHED)[:RAIL_PLAYS])
+    now = timezone.now()
+    for play in [*skips, *finishes]:
+        play.ago = ago(play.recorded, now)
+    return {"recent_skips": skips, "recent_finishes": finishes, "early_skip_seconds": int(EARLY_SKIP_SECONDS)}
 
 
 def plays_of(user):

@@ -185,9 +185,12 @@ class TestRailAndHistory:
         record_play(owner, tracks[0][4].pk, station, 90.0, Play.SKIPPED)
         record_play(owner, tracks[0][5].pk, station, 200.0, Play.FINISHED)
         record_play(owner, tracks[0][6].pk, station, 200.0, Play.FINISHED)
+        age(record_play(owner, tracks[0][7].pk, station, 201.0, Play.FINISHED), 0.125)
         context = listening_context(station)
         assert [p.track for p in context["recent_skips"]] == [tracks[0][2]]
-        assert [p.track for p in context["recent_finishes"]] == [tracks[0][6], tracks[0][5]]
+        assert [p.track for p in context["recent_finishes"]] == [tracks[0][6], tracks[0][5], tracks[0][7]]
+        assert context["recent_skips"][0].ago == "just now"
+        assert context["recent_finishes"][2].ago == "3\xa0hours ago"
 
     def test_history_is_the_users_own_plays_of_visible_tracks(self, station, owner, outsider, tracks):
         mine = record_play(owner, tracks[0][2].pk, station, 5.0, Play.SKIPPED)
