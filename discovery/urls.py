@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from discovery import health, views
+from embedding import artwork_views
 
 admin.site.site_header = "Wavelength curation"
 admin.site.site_title = "Wavelength admin"
@@ -13,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("discovery.accounts.urls")),  # first: its password reset pages replace Django's
     path("accounts/", include("django.contrib.auth.urls")),
     path("tracks/<int:pk>/", views.track_detail, name="track_detail"),
+    path("tracks/<int:pk>/artwork/", artwork_views.track_artwork, name="track_artwork"),
     path("tracks/", include("tracks.urls")),
     path("stations/", include("taste.stations.urls")),
     path("", include("taste.stations.play_urls")),  # /plays/… (the player's hooks) and /history/
