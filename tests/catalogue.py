@@ -10,6 +10,8 @@ from embedding.models import EmbeddingModel, TrackEmbedding
 from tracks.models import Track
 
 DIM = 8
+# Each cluster's own style tag, beside tags every track carries alike: the telling one a why line should quote.
+STYLE_TAGS = ("folk", "metal", "soul", "blues", "house")
 
 
 def make_catalogue(clusters: int = 3, per_cluster: int = 12, audio_dir: Path | None = None, seed: int = 0):
@@ -44,7 +46,7 @@ def make_catalogue(clusters: int = 3, per_cluster: int = 12, audio_dir: Path | N
             vector = centres[c] + 0.35 * rng.normal(size=DIM)
             TrackEmbedding.objects.create(
                 track=track, model=model, vector=vector / np.linalg.norm(vector),
-                tags={"ambient": 0.5 + 0.01 * c, "rock": 0.1 * c, "jazz": 0.3},
+                tags={"ambient": 0.5 + 0.01 * c, "rock": 0.1 * c, "jazz": 0.3, STYLE_TAGS[c % len(STYLE_TAGS)]: 0.4},
             )
             tracks.append(track)
         by_cluster.append(tracks)

@@ -11,13 +11,21 @@ holds the scoring maths and the order `rank_candidates` applies it in.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from discovery.engine import _checks as checked
-from discovery.engine.explain import corpus_percentile_from_norms, shared_tags, slider_note_for, why_text
+from discovery.engine.explain import (
+    WHY_SEPARATOR,
+    corpus_percentile_from_norms,
+    mentions_dislike,
+    shared_tags,
+    slider_note_for,
+    why_parts,
+)
 from discovery.engine.listening import ListeningSignals, listening_shift
 from discovery.engine.profile import Anchors, focus_vector, pocket_weights
 from discovery.lib.vectors import rows_and_norms, unit_interval, unit_rows, unit_vector
@@ -67,7 +75,9 @@ class RankingInput:
     candidate_ids (n,) and candidate_vectors (n, d): the union of the nearest-neighbour queries; an id that
     appears twice counts once, at its first occurrence. candidate_artists (n,): an artist key per candidate (str
     or int); None or "" means unknown and is never capped. candidate_tags (n,) and anchor_tags (m,): tag ->
-    probability dicts, {} where a model has no tags. anchor_titles (m,): the titles the explanations quote.
+    probability dicts, {} where a model has no tags. tag_means: tag -> the catalogue's mean probability
+    (embedding.samples.corpus_tag_means), so that the tags a why line quotes are the telling ones; None quotes the
+    most probable. anchor_titles (m,): the titles the explanations quote.
     near_duplicate_cosine: the embedding model's re-release threshold (settings.DEDUP_MIN_COSINE).
     throughline: None computes it from the seed anchors. focus: None takes the latest like, else the throughline.
     disliked_vectors (p, d): thumbed-down tracks (their ids belong in thumbed_ids too). shown_vectors (q, d):
@@ -96,6 +106,7 @@ class RankingInput:
     max_per_artist: int | None = MAX_PER_ARTIST
     temperature: float = RELEVANCE_TEMPERATURE
     corpus_sample: np.ndarray | None = None
+    tag_means: Mapping[str, float] | None = None
     sliders: Sequence[SliderSteer] = ()
     listening: ListeningSignals | None = None
 
@@ -117,8 +128,9 @@ class RankedTrack:
     score: the blended score MMR ranked by (relevance, novelty, dislike penalty). similarity: cosine to the
     throughline. why_anchor_id / why_anchor_cosine: the anchor that contributes most to the relevance, and the
     cosine to it. corpus_percentile: share of the corpus sample less similar to that anchor (None without a
-    sample). near_dislike: a dislike penalty moved it. for_novelty: it made the page through novelty, not
-    relevance alone.
+    sample). near_dislike: a dislike penalty moved it (the why line says so only as a caveat, under the rule of
+    explain.mentions_dislike). for_novelty: it made the page through novelty, not relevance alone. why is
+    why_parts joined with " · ".
     """
 
     track_id: int
@@ -132,6 +144,7 @@ class RankedTrack:
     near_dislike: bool
     for_novelty: bool
     slider_note: str = ""  # e.g. "more dreamy" when a slider knob moved the track
+    why_parts: tuple[str, ...] = ()  # the anchor and its closeness, the shared tags, the slider note, a caveat
 
 
 def throughline_vector(seed_vectors) -> np.ndarray:
@@ -415,23 +428,31 @@ def rank_candidates(request: RankingInput) -> list[RankedTrack]:
         )
     similarities = vectors[picks] @ throughline
 
+    nearest_dislike = disliked_cosines.max(axis=1) if disliked_cosines.shape[1] else np.full(len(ids), -1.0)
+
     results = []
+    quoted: Counter[str] = Counter()  # how many lines above quote each tag, in page order
     for position, (index, anchor_index) in enumerate(zip(picks, anchor_indices.tolist())):
         percentile = None if percentiles is None else float(percentiles[position])
-        tags = shared_tags(candidate_tags[kept[index]], anchor_tags[anchor_index])
+        tags = shared_tags(candidate_tags[kept[index]], anchor_tags[anchor_index], request.tag_means, quoted=quoted)
+        quoted.update(tags)
         cosine = float(explained_cosines[position])
         near_dislike = bool(penalty[index] >= DISLIKE_NOTE_MIN_PENALTY)
+        caveat = mentions_dislike(
+            position, float(penalty[index]), float(nearest_dislike[index]), cosine, DISLIKE_NOTE_MIN_PENALTY
+        )
         novel = bool(for_novelty[index])
         note = slider_note_for(slider_shifts, slider_labels, index)
+        parts = why_parts(
+            anchor_titles[anchor_index], anchors.kinds[anchor_index], percentile, tags,
+            for_novelty=novel, slider_note=note, dislike_caveat=caveat,
+        )
         results.append(
             RankedTrack(
                 track_id=int(ids[index]),
                 score=float(scores[index]),
                 similarity=float(similarities[position]),
-                why=why_text(
-                    anchor_titles[anchor_index], cosine, percentile, tags,
-                    near_dislike=near_dislike, for_novelty=novel, slider_note=note,
-                ),
+                why=WHY_SEPARATOR.join(parts),
                 why_anchor_id=int(anchors.track_ids[anchor_index]),
                 why_anchor_cosine=cosine,
                 corpus_percentile=percentile,
@@ -439,6 +460,7 @@ def rank_candidates(request: RankingInput) -> list[RankedTrack]:
                 near_dislike=near_dislike,
                 for_novelty=novel,
                 slider_note=note,
+                why_parts=parts,
             )
         )
     return results

@@ -17,7 +17,7 @@ from discovery.engine.listening import ListeningSignals
 from discovery.engine.profile import build_anchors
 from discovery.engine.ranking import RankedTrack, RankingInput, SliderSteer, rank_candidates, throughline_vector
 from embedding.models import EmbeddingModel
-from embedding.samples import corpus_sample
+from embedding.samples import corpus_sample, corpus_tag_means
 from embedding.vector_index import track_vectors
 from taste.sliders.services import steering_heads
 from taste.stations.listening import listening_signals
@@ -142,6 +142,7 @@ def recommendations(
             max_per_artist=settings.MAX_TRACKS_PER_ARTIST,
             near_duplicate_cosine=settings.DEDUP_MIN_COSINE.get(model.name, 0.99),
             corpus_sample=corpus_sample(model),
+            tag_means=corpus_tag_means(model),
             sliders=slider_steers(station, knobs.slider_weights, model, candidates.vectors),
             listening=station_listening(station, model),
         )

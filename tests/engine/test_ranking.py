@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 from bench.ranking_inputs import station_sized_input
-from discovery.engine.explain import corpus_percentile, shared_tags, top_percent, why_text
 from discovery.engine.profile import build_anchors
 from discovery.engine.ranking import (
     DISLIKE_STRENGTH,
@@ -306,7 +305,7 @@ class TestRankCandidates:
         adventurous = rank_candidates(station(candidates, seeds=[at_angle(0)], explore=1.0, page_size=1))
         assert ids_of(familiar) == [1001, 1002, 1003]
         assert ids_of(adventurous) == [1003]
-        assert adventurous[0].for_novelty and "new ground" in adventurous[0].why
+        assert adventurous[0].for_novelty and adventurous[0].why.startswith("New ground near “Seed A”, your seed")
         assert not any(result.for_novelty for result in familiar)
 
     def test_explore_moves_away_from_tracks_already_shown(self):
@@ -322,8 +321,19 @@ class TestRankCandidates:
         after = rank_candidates(station([near_dislike, elsewhere], seeds=[at_angle(0)], disliked_vectors=[dislike]))
         assert ids_of(before) == [1001, 1002]
         assert ids_of(after) == [1002, 1001]
-        assert after[1].near_dislike and after[1].why.endswith("close to one you turned down")
+        assert after[1].near_dislike and after[1].why.endswith(" · a little like one you turned down")
+        assert after[1].why.startswith("Sounds like “Seed A”")
         assert not after[0].near_dislike
+
+    def test_the_first_result_never_names_a_dislike_and_no_line_gives_it_as_the_reason(self):
+        # Both candidates sound more like the turned-down track (cosine 0.97) than like the seed (0.91).
+        dislike = at_angle(39)
+        results = rank_candidates(station([at_angle(25), at_angle(-25.5)], seeds=[at_angle(0)],
+                                          disliked_vectors=[dislike, at_angle(-39.5)]))
+        assert all(result.near_dislike for result in results)
+        assert "turned down" not in results[0].why
+        assert results[1].why_parts[-1] == "a little like one you turned down"
+        assert all(result.why.startswith("Sounds like “Seed A”") for result in results)
 
     def test_each_result_says_which_anchor_it_is_like_and_how_close(self):
         seeds = [at_angle(0, 3), at_angle(90, 3)]
@@ -342,8 +352,30 @@ class TestRankCandidates:
         assert result.why_anchor_cosine == pytest.approx(0.91)
         assert result.corpus_percentile == pytest.approx(0.99)
         assert result.shared_tags == ("rock", "guitar")
-        assert result.why == "like “Seed A” (0.91, top 1%) — both: rock, guitar"
+        assert result.why == "Sounds like “Seed A”, your seed — closer than 99 % of the catalogue · both: rock, guitar"
         assert result.similarity == pytest.approx(0.91 * 2**-0.5)
+
+    def test_the_tags_quoted_are_those_rarer_in_the_catalogue_than_on_the_pair(self):
+        tags = {"instrumental": 0.6, "ambient": 0.5, "epic": 0.1}
+        request = station([at_angle(10)], seeds=[at_angle(0)], candidate_tags=[tags], anchor_tags=[tags])
+        assert rank_candidates(request)[0].shared_tags == ("instrumental", "ambient")
+        catalogue = {"instrumental": 0.3, "ambient": 0.3, "epic": 0.02}
+        [result] = rank_candidates(replace(request, tag_means=catalogue))
+        assert result.shared_tags == ("epic", "instrumental") and result.why.endswith("· both: epic, instrumental")
+
+    def test_a_page_of_alike_tracks_does_not_quote_the_same_tag_on_every_line(self):
+        tags = {"epic": 0.2, "strings": 0.2, "sad": 0.2}
+        candidates = [at_angle(angle) for angle in range(10, 100, 9)]
+        request = station(candidates, seeds=[at_angle(0)], candidate_tags=[tags] * len(candidates),
+                          anchor_tags=[tags], tag_means={"epic": 0.02, "strings": 0.03, "sad": 0.01})
+        results = rank_candidates(request)
+        assert len(results) == 10 and results[0].shared_tags == ("sad", "epic")
+        assert max(sum(tag in result.shared_tags for result in results) for tag in tags) <= 7
+
+    def test_a_track_explained_by_a_like_says_so(self):
+        [result] = rank_candidates(station([at_angle(80)], seeds=[at_angle(0)], likes=[at_angle(90)]))
+        assert result.why_anchor_id == 101
+        assert result.why.startswith("Sounds like “Like 1”, which you liked")
 
     def test_at_breadth_zero_the_explanation_names_the_pocket_in_focus(self):
         results = rank_candidates(replace(two_pocket_station(0.0), page_size=2))
@@ -369,7 +401,7 @@ class TestRankCandidates:
         assert max(artists.count(artist) for artist in artists) <= 2
         cosines = vectors @ vectors.T
         assert cosines[np.triu_indices(len(ids), 1)].max() < 0.2
-        assert all(result.why.startswith("like “Anchor ") for result in results)
+        assert all(result.why.startswith(("Sounds like “Anchor ", "New ground near “Anchor ")) for result in results)
 
     def test_an_empty_candidate_list_gives_an_empty_page(self):
         assert rank_candidates(station(np.zeros((0, 2)), seeds=[at_angle(0)])) == []
@@ -397,32 +429,6 @@ class TestRankCandidates:
     def test_it_refuses_malformed_input_with_a_sentence(self, options, message):
         with pytest.raises(ValueError, match=message):
             rank_candidates(station([at_angle(30)], seeds=[at_angle(0)], **options))
-
-
-class TestExplanations:
-    def test_shared_tags_are_in_the_top_five_of_both_strongest_first_at_most_three(self):
-        a = {"a": 0.9, "b": 0.8, "c": 0.7, "d": 0.6, "e": 0.5, "f": 0.4}
-        b = {"f": 1.0, "e": 0.1, "d": 0.9, "c": 0.2, "b": 0.3, "a": 0.05}
-        assert shared_tags(a, b) == ("d", "b", "c")
-        assert shared_tags(a, {"f": 1.0}) == ()
-        assert shared_tags(None, b) == ()
-
-    def test_the_percentile_is_the_share_of_the_corpus_less_similar_to_the_anchor(self):
-        sample = [[0.6, 0.8], [0.0, 1.0], [-1.0, 0.0], [1.0, 0.0]]
-        percentiles = corpus_percentile([0.6, 1.0, -1.0], [[1.0, 0.0], [2.0, 0.0], [1.0, 0.0]], sample)
-        assert percentiles.tolist() == [0.5, 0.75, 0.0]
-
-    @pytest.mark.parametrize("percentile, top", [(1.0, 1), (0.995, 1), (0.99, 1), (0.95, 5), (0.5, 50), (0.0, 100)])
-    def test_top_percent_rounds_up(self, percentile, top):
-        assert top_percent(percentile) == top
-
-    def test_why_text_reads_as_one_line(self):
-        text = why_text("Seed A", 0.9149, 0.992, ["guitar", "rock"])
-        assert text == "like “Seed A” (0.91, top 1%) — both: guitar, rock"
-        assert why_text("Seed A", 0.5, None, []) == "like “Seed A” (0.50)"
-        assert why_text("<b>", 0.8, 0.9, [], for_novelty=True, near_dislike=True) == (
-            "like “<b>” (0.80, top 10%) · new ground · close to one you turned down"
-        )
 
 
 class TestSliderKnobs:

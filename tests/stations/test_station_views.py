@@ -116,7 +116,9 @@ class TestStationPage:
         assert set(ids[:5]) <= {t.pk for t in clusters[0]}
         page = response.content.decode()
         assert page.count('class="result" data-track-id=') == 20
-        assert "like “C0 T" in page and "— both: " in page  # the why line names a seed and shared tags
+        # The why line names a seed and the tag its cluster has and the rest of the catalogue lacks.
+        assert "Sounds like “C0 T" in page and ", your seed — closer than " in page and "· both: folk" in page
+        assert "ambient" not in page and "jazz" not in page
 
     def test_at_most_two_tracks_per_artist(self, owner_client, station):
         response = owner_client.get(reverse("station_detail", args=[station.pk]))
@@ -220,7 +222,8 @@ class TestExports:
         first = data["results"][0]
         assert set(first) == {"track_id", "audio_url", "title", "artist", "score", "similarity", "why", "why_anchor_id"}
         assert first["audio_url"].startswith(f"http://testserver/tracks/{first['track_id']}/stream/")
-        assert first["why_anchor_id"] in {t.pk for t in station.ordered_seeds()} and first["why"].startswith("like")
+        assert first["why_anchor_id"] in {t.pk for t in station.ordered_seeds()}
+        assert first["why"].startswith("Sounds like “C0 T")
 
     def test_m3u_and_xspf_playlists(self, owner_client, station):
         m3u = owner_client.get(reverse("station_playlist_m3u", args=[station.pk]))
