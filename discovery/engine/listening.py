@@ -92,7 +92,10 @@ def signal_push(similarities, ages_s, strength: float, width: float, half_life_s
     strength, width = checked.positive(strength, "strength"), checked.positive(width, "width")
     if similarities.shape[1] == 0:
         return np.zeros(similarities.shape[0])
-    return strength * (decay * np.exp((similarities - 1.0) / width)).max(axis=1)
+    # exp is monotonic, so the largest push is exp of the largest exponent: one exp per candidate, not per pair.
+    with np.errstate(divide="ignore"):
+        exponents = (similarities - 1.0) / width + np.log(decay)
+    return strength * np.exp(exponents.max(axis=1))
 
 
 def _push(candidates, vectors, ages_s, name, dim, strength, width, half_life_s) -> np.ndarray:

@@ -7,6 +7,7 @@ from django.utils import timezone
 from discovery.engine import candidates as engine_candidates
 from discovery.engine.listening import FINISH_STRENGTH, SKIP_STRENGTH
 from discovery.lib.forms import ListenerError
+from taste.stations import listening
 from taste.stations.listening import (
     listening_context,
     listening_signals,
@@ -137,6 +138,12 @@ class TestListeningSignals:
         undo_play_signal(undone)
         signals = listening_signals(station)
         assert signals.early_skips == [] and [pk for pk, _ in signals.finishes] == [tracks[0][2].pk]
+
+    def test_only_the_most_recent_plays_of_each_kind_count(self, station, owner, tracks, monkeypatch):
+        monkeypatch.setattr(listening, "SIGNAL_TRACKS", 2)
+        for index in range(2, 6):
+            age(record_play(owner, tracks[0][index].pk, station, 200.0, Play.FINISHED), 6 - index)
+        assert [pk for pk, _ in listening_signals(station).finishes] == [tracks[0][5].pk, tracks[0][4].pk]
 
     def test_ages_are_seconds_and_plays_past_the_horizon_are_left_out(self, station, owner, tracks):
         age(record_play(owner, tracks[0][2].pk, station, 5.0, Play.SKIPPED), 2)
