@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("search/seed/<int:pk>/", views.seed_chip, name="seed_chip"),
+    path("", include("discovery.browse.urls")),  # /artists/… and /albums/…
     path("accounts/", include("discovery.accounts.urls")),  # first: its password reset pages replace Django's
     path("accounts/", include("django.contrib.auth.urls")),
     path("tracks/<int:pk>/", views.track_detail, name="track_detail"),

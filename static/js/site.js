@@ -1,7 +1,7 @@
 // A 400 from an HTMX request carries a message for the listener: show it in the page's error box instead
 // of dropping it (htmx swaps only 2xx responses by default).
 document.addEventListener("htmx:beforeSwap", function (event) {
-  if (event.detail.xhr.status === 400) {
+  if (event.detail.xhr.status === 400 && !event.detail.boosted) {  // a boosted 400 is a whole page (pages.js)
     var box = document.getElementById("errors");
     if (box) {
       event.detail.shouldSwap = true;
@@ -17,3 +17,59 @@ document.addEventListener("htmx:afterSwap", function (event) {
     box.innerHTML = "";
   }
 });
+// The seed picker (templates/discovery/partials/search_box.html): a track is chosen once. Each "+ seed" button
+// says whether its track is a chip already and is disabled while it is; a chip that arrives twice (two quick
+// clicks) is dropped; "×" removes its chip in place instead of submitting the search form (its no-JS job).
+(function () {
+  "use strict";
+
+  function chipsBox() { return document.getElementById("seed-chips"); }
+
+  function syncSeedButtons() {
+    var box = chipsBox();
+    if (!box) return;
+    var chosen = {};
+    box.querySelectorAll(".chip[data-track-id]").forEach(function (chip) {
+      if (chosen[chip.dataset.trackId]) chip.remove();
+      else chosen[chip.dataset.trackId] = true;
+    });
+    document.querySelectorAll("button[data-seed-add]").forEach(function (button) {
+      if (button.classList.contains("htmx-request")) return;  // its chip is on the way
+      var isChosen = Boolean(chosen[button.dataset.seedAdd]);
+      button.disabled = isChosen;
+      button.setAttribute("aria-pressed", String(isChosen));
+      button.textContent = isChosen ? "Chosen" : "+ seed";
+    });
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var button = event.detail.elt;
+    if (button.matches && button.matches("button[data-seed-add]")) button.disabled = true;  // no second click
+  });
+  ["htmx:afterRequest", "htmx:afterSettle", "htmx:load"].forEach(function (name) {
+    document.addEventListener(name, syncSeedButtons);
+  });
+
+  document.addEventListener("click", function (event) {
+    var remove = event.target.closest && event.target.closest("#seed-chips .chip-remove");
+    if (!remove) return;
+    event.preventDefault();
+    var chip = remove.closest(".chip");
+    var next = chip.nextElementSibling || chip.previousElementSibling;
+    chip.remove();
+    syncSeedButtons();
+    var focus = next ? next.querySelector(".chip-remove") : document.getElementById("search-input");
+    if (focus) focus.focus();
+  });
+
+  // "More results" replaces itself with the next page: the keyboard goes on at that page's first track.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var elt = event.detail.elt;
+    if (!elt || !elt.matches || !elt.matches(".more-link")) return;
+    var starts = document.querySelectorAll("#search-results [data-page-start] .track-name");
+    if (starts.length) starts[starts.length - 1].focus();
+  });
+
+  if (document.readyState !== "loading") syncSeedButtons();
+  else document.addEventListener("DOMContentLoaded", syncSeedButtons);
+})();
