@@ -137,17 +137,26 @@ def ago(moment, now=None) -> str:
 
 def listening_context(station: Station) -> dict:
     """For templates/stations/partials/listening_rail.html: the station's latest early skips and finishes that
-    still count (not undone), newest first, each with `ago` ("5 minutes ago")."""
+    count as `listening_signals` counts them (a track's latest play not undone decides), newest first, each with
+    `ago` ("5 minutes ago")."""
     plays = (
         station.plays.filter(signal_undone=False, track__in=Track.objects.visible())
         .select_related("track")
         .order_by("-recorded", "-id")
     )
-    skips = list(plays.filter(ended=Play.SKIPPED, seconds__lt=EARLY_SKIP_SECONDS)[:RAIL_PLAYS])
-    finishes = list(plays.filter(ended=Play.FINISHED)[:RAIL_PLAYS])
+    skips, finishes, seen = [], [], set()
     now = timezone.now()
-    for play in [*skips, *finishes]:
+    # A few rows per entry shown is plenty: the rail only lists the newest, and repeats of a track are rare.
+    for play in plays[: RAIL_PLAYS * 8]:
+        if play.track_id in seen:
+            continue
+        seen.add(play.track_id)
         play.ago = ago(play.recorded, now)
+        if play.ended == Play.FINISHED:
+            finishes.append(play)
+        elif play.seconds < EARLY_SKIP_SECONDS:
+            skips.append(play)
+    skips, finishes = skips[:RAIL_PLAYS], finishes[:RAIL_PLAYS]
     return {"recent_skips": skips, "recent_finishes": finishes, "early_skip_seconds": int(EARLY_SKIP_SECONDS)}
 
 

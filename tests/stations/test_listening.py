@@ -187,7 +187,10 @@ class TestRankingFeelsThePlays:
 @pytest.mark.django_db
 class TestRailAndHistory:
     def test_the_rail_lists_early_skips_and_finishes_that_still_count_newest_first(self, station, owner, tracks):
-        record_play(owner, tracks[0][2].pk, station, 5.0, Play.SKIPPED)
+        age(record_play(owner, tracks[0][2].pk, station, 5.0, Play.SKIPPED), 0.01)
+        record_play(owner, tracks[0][2].pk, station, 5.0, Play.SKIPPED)  # once in the rail, as in the ranking
+        age(record_play(owner, tracks[0][8].pk, station, 5.0, Play.SKIPPED), 0.01)
+        record_play(owner, tracks[0][8].pk, station, 200.0, Play.FINISHED)  # its latest play decides
         undo_play_signal(record_play(owner, tracks[0][3].pk, station, 5.0, Play.SKIPPED))
         record_play(owner, tracks[0][4].pk, station, 90.0, Play.SKIPPED)
         record_play(owner, tracks[0][5].pk, station, 200.0, Play.FINISHED)
@@ -195,9 +198,9 @@ class TestRailAndHistory:
         age(record_play(owner, tracks[0][7].pk, station, 201.0, Play.FINISHED), 0.125)
         context = listening_context(station)
         assert [p.track for p in context["recent_skips"]] == [tracks[0][2]]
-        assert [p.track for p in context["recent_finishes"]] == [tracks[0][6], tracks[0][5], tracks[0][7]]
+        assert [p.track for p in context["recent_finishes"]] == [tracks[0][6], tracks[0][5], tracks[0][8], tracks[0][7]]
         assert context["recent_skips"][0].ago == "just now"
-        assert context["recent_finishes"][2].ago == "3\xa0hours ago"
+        assert context["recent_finishes"][3].ago == "3\xa0hours ago"
 
     def test_history_is_the_users_own_plays_of_visible_tracks(self, station, owner, outsider, tracks):
         mine = record_play(owner, tracks[0][2].pk, station, 5.0, Play.SKIPPED)
