@@ -84,7 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_htmx.middleware.HtmxMiddleware",
+    # django-htmx's, except that a boosted page load is not a fragment request (discovery/lib/htmx.py).
+    "discovery.lib.htmx.FragmentHtmxMiddleware",
 ]
 
 ROOT_URLCONF = "discovery.urls"

@@ -20,7 +20,7 @@ from embedding.models import EmbeddingModel
 from embedding.samples import corpus_sample, corpus_tag_means
 from embedding.vector_index import track_vectors
 from taste.sliders.services import steering_heads
-from taste.stations.listening import listening_signals
+from taste.stations.listening import listening_signals, recently_played_ids
 from taste.stations.models import Station, Thumb
 from taste.stations.services import Knobs
 from tracks.models import Track
@@ -149,3 +149,9 @@ def recommendations(
     )
     tracks = Track.objects.in_bulk([r.track_id for r in ranked])
     return [Recommendation(track=tracks[r.track_id], ranked=r) for r in ranked]
+
+
+def upcoming(station: Station, knobs: Knobs | None = None, page_size: int = PAGE_SIZE) -> list[Recommendation]:
+    """What the station's radio plays next: its recommendations without the track playing now and those it
+    played lately (settings.RADIO_NO_REPEAT_PLAYS), so an endless listen does not come round again too soon."""
+    return recommendations(station, knobs, page_size, exclude_ids=recently_played_ids(station))

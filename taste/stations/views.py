@@ -1,15 +1,17 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from discovery.lib.forms import cleaned
 from discovery.lib.http import answers_listener_errors
 from taste.sliders.services import steering_sliders, usable_slider_ids
 from taste.stations.forms import KnobsForm, SeedChangeForm, StationForm, ThumbForm
+from taste.stations.listening import listening_context
 from taste.stations.models import Station, Thumb
 from taste.stations.playlists import m3u, signed_audio_url, xspf
-from taste.stations.recommendations import recommendations
+from taste.stations.recommendations import recommendations, upcoming
 from taste.stations.services import Knobs, add_seed, create_station, remove_seed, save_knobs, set_thumb
 from tracks.models import Track
 
@@ -23,7 +25,8 @@ def _live_context(station: Station, knobs: Knobs | None = None) -> dict:
     thumbs = station.thumbs.select_related("track").order_by("-updated")
     return {
         "station": station,
-        "recommendations": recommendations(station, knobs),
+        "recommendations": upcoming(station, knobs),
+        **listening_context(station),
         "seeds": station.ordered_seeds(),
         "liked": [t.track for t in thumbs if t.value == Thumb.UP],
         "disliked": [t.track for t in thumbs if t.value == Thumb.DOWN],
@@ -151,6 +154,26 @@ def station_playlist(request, pk, fmt):
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="wavelength-station-{station.pk}.{fmt}"'
     return response
+
+
+@login_required
+@require_safe
+def station_queue(request, pk):
+    """The radio as outside tools see it: what plays now and what comes next, in play order (with what a player
+    needs to play each one)."""
+    station = _get_station_for_user(request, pk)
+    recs = upcoming(station)
+    tracks = {
+        str(rec.track.pk): {
+            "title": rec.track.title,
+            "artist": rec.track.artist,
+            "audio": reverse("track_audio", args=[rec.track.pk]),
+            "art": rec.track.artwork_url,
+            "why": rec.ranked.why,
+        }
+        for rec in recs
+    }
+    return JsonResponse({"now": station.now_playing_id, "next": [rec.track.pk for rec in recs], "tracks": tracks})
 
 
 @login_required
