@@ -82,8 +82,8 @@ class RankingInput:
     throughline: None computes it from the seed anchors. focus: None takes the latest like, else the throughline.
     disliked_vectors (p, d): thumbed-down tracks (their ids belong in thumbed_ids too). shown_vectors (q, d):
     tracks already displayed, which novelty moves away from. corpus_sample (r, d): random corpus tracks for the
-    "top 1%" figure; None leaves it out. listening: the station's early skips and finishes, weak score shifts
-    (listening.py); a skipped track is never excluded for it.
+    "closer than 99 % of the catalogue" words; None leaves them out. listening: the station's early skips and
+    finishes, weak score shifts (listening.py); a skipped track is never excluded for it.
     """
 
     candidate_ids: Sequence[int]
