@@ -29,7 +29,7 @@ SATURATION = 0.55
 @dataclass(frozen=True)
 class TileParameters:
     hue: float  # degrees, [0, 360): the main colour
-    hue_shift: float  # degrees, [30, 150]: how far round the circle the second colour lies
+    hue_shift: float  # degrees, [40, 100]: how far round the circle the second colour lies
     angle: float  # degrees, [0, 360): the gradient's direction
     cx: float  # the disc's centre, in a 100 × 100 tile: [20, 80]
     cy: float
@@ -74,7 +74,8 @@ def tile_parameters(vector, centre=None) -> TileParameters:
     z = (v / norm) @ projection(v.shape[0])
     return TileParameters(
         hue=round(_degrees(z[0], z[1]), 2),
-        hue_shift=round(30.0 + 120.0 * _unit_interval(z[2]), 2),
+        # Narrower than the hue itself: the main hue says which sound this is, the second colour only varies it.
+        hue_shift=round(40.0 + 60.0 * _unit_interval(z[2]), 2),
         angle=round(_degrees(z[3], z[4]), 2),
         cx=round(20.0 + 60.0 * _unit_interval(z[5]), 2),
         cy=round(20.0 + 60.0 * _unit_interval(z[6]), 2),

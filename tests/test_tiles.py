@@ -22,7 +22,7 @@ def distance(a: TileParameters, b: TileParameters) -> float:
     return math.sqrt(
         (circular_gap(a.hue, b.hue) / 180) ** 2
         + (circular_gap(a.angle, b.angle) / 180) ** 2
-        + ((a.hue_shift - b.hue_shift) / 120) ** 2
+        + ((a.hue_shift - b.hue_shift) / 60) ** 2
         + ((a.cx - b.cx) / 60) ** 2
         + ((a.cy - b.cy) / 60) ** 2
         + ((a.radius - b.radius) / 26) ** 2
@@ -89,7 +89,7 @@ class TestTileParameters:
     def test_parameters_stay_in_their_ranges(self):
         for vector in random_unit_vectors(300, 32, seed=8):
             p = tile_parameters(vector)
-            assert 0 <= p.hue < 360 and 0 <= p.angle < 360 and 30 <= p.hue_shift <= 150
+            assert 0 <= p.hue < 360 and 0 <= p.angle < 360 and 40 <= p.hue_shift <= 100
             assert 20 <= p.cx <= 80 and 20 <= p.cy <= 80 and 12 <= p.radius <= 38 and 1 <= p.rings <= 4
             assert 0.36 <= p.lightness <= 0.56
 
