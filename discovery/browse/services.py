@@ -42,7 +42,7 @@ _KEY = f"substr(md5({{}}), 1, {KEY_LENGTH})"
 _ARTIST_KEY = _KEY.format("lower(btrim({part}))")
 # The folder of a file (its path without the last component), or the first artist for sources without folders.
 _ALBUM_SCOPE = (
-    "CASE WHEN {t}.source = 'folder' THEN regexp_replace({t}.source_key, '/[^/]*$', '') "
+    "CASE WHEN {t}.source = 'folder' THEN coalesce(substring({t}.source_key from '^(.*)/'), '') "
     "ELSE lower(btrim(split_part({t}.artist, ';', 1))) END"
 )
 _ALBUM_KEY = _KEY.format("lower(btrim({t}.album)) || chr(31) || " + _ALBUM_SCOPE)

@@ -63,9 +63,13 @@ document.addEventListener("htmx:afterSwap", function (event) {
   });
 
   // "More results" replaces itself with the next page: the keyboard goes on at that page's first track.
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var elt = event.detail.elt;
-    if (!elt || !elt.matches || !elt.matches(".more-link")) return;
+  var morePending = false;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.matches && event.detail.elt.matches(".more-link")) morePending = true;
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!morePending) return;
+    morePending = false;
     var starts = document.querySelectorAll("#search-results [data-page-start] .track-name");
     if (starts.length) starts[starts.length - 1].focus();
   });
