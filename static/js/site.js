@@ -74,6 +74,15 @@ document.addEventListener("htmx:afterSwap", function (event) {
     if (starts.length) starts[starts.length - 1].focus();
   });
 
+  // "Play all" on an artist's or album's page: the playlist's first play button, which queues the rest.
+  document.addEventListener("click", function (event) {
+    var playAll = event.target.closest && event.target.closest("[data-play-first]");
+    if (!playAll) return;
+    var list = playAll.closest("[data-playlist]");
+    var first = list && list.querySelector("button[data-play]");
+    if (first) first.click();
+  });
+
   if (document.readyState !== "loading") syncSeedButtons();
   else document.addEventListener("DOMContentLoaded", syncSeedButtons);
 })();
