@@ -12,7 +12,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db.models import Avg
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.views.decorators.http import require_safe
@@ -22,7 +22,7 @@ from discovery.lib.forms import cleaned
 from discovery.lib.http import answers_listener_errors
 from embedding.models import EmbeddingModel, TrackEmbedding
 from embedding.tiles import NEUTRAL, tile_parameters, tile_svg
-from tracks.artwork import SIZES, stored_thumbnail
+from tracks.artwork import SIZES, read_thumbnail
 from tracks.models import Track
 
 # The address never changes while the picture may (fetch_artwork finds art, a track is embedded): browsers
@@ -47,21 +47,17 @@ def track_artwork(request, pk):
     tracks = Track.objects.all() if request.user.is_staff else Track.objects.visible()
     track = get_object_or_404(tracks, pk=pk)
     size = cleaned(ArtworkForm(request.GET))["size"] or "small"
-    path = stored_thumbnail(track, size)
-    if path is None and track.artwork_url:
+    thumbnail = read_thumbnail(track, size)
+    if thumbnail is None and track.artwork_url:
         # An iTunes preview whose artwork `manage.py fetch_artwork` has not stored yet: Apple's own.
         return redirect(track.artwork_url)
-    if path is not None:
+    if thumbnail is not None:
+        body, content_type = thumbnail, "image/jpeg"
         etag = f'"{track.artwork_sha256[:32]}-{size}"'
-        body, content_type = None, "image/jpeg"
     else:
         body, content_type = tile_svg(_tile_parameters(track), SIZES[size]).encode(), "image/svg+xml"
         etag = f'"tile-{hashlib.sha256(body).hexdigest()[:32]}"'
-    response = get_conditional_response(request, etag=etag)
-    if response is None:
-        response = FileResponse(open(path, "rb"), content_type=content_type) if body is None else (
-            HttpResponse(body, content_type=content_type)
-        )
+    response = get_conditional_response(request, etag=etag) or HttpResponse(body, content_type=content_type)
     response["ETag"] = etag
     patch_cache_control(response, private=True, max_age=MAX_AGE_S)
     return response

@@ -81,6 +81,15 @@ def stored_thumbnail(track: Track, size: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def read_thumbnail(track: Track, size: str) -> bytes | None:
+    """The bytes of the track's stored thumbnail of `size` (a few KB), or None when it has none on disk."""
+    path = stored_thumbnail(track, size)
+    try:
+        return path.read_bytes() if path is not None else None
+    except OSError:  # removed since it was looked for (cleanup_media, a deleted track)
+        return None
+
+
 def thumbnails(data: bytes) -> dict[str, bytes]:
     """JPEG thumbnails of every size in SIZES, square (centre-cropped), from the picture `data`.
 
