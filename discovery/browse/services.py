@@ -42,7 +42,8 @@ _KEY = f"substr(md5({{}}), 1, {KEY_LENGTH})"
 _ARTIST_KEY = _KEY.format("lower(btrim({part}))")
 # The folder of a file (its path without the last component), or the first artist for sources without folders.
 _ALBUM_SCOPE = (
-    "CASE WHEN {t}.source = 'folder' THEN coalesce(substring({t}.source_key from '^(.*)/'), '') "
+    "CASE WHEN {t}.source = 'folder' THEN left({t}.source_key, greatest(length({t}.source_key) - "
+    "strpos(reverse({t}.source_key), '/'), 0) * sign(strpos({t}.source_key, '/'))::int) "
     "ELSE lower(btrim(split_part({t}.artist, ';', 1))) END"
 )
 _ALBUM_KEY = _KEY.format("lower(btrim({t}.album)) || chr(31) || " + _ALBUM_SCOPE)
@@ -53,9 +54,9 @@ _CREDITS = (
     "FROM regexp_split_to_table({t}.artist, ';') WITH ORDINALITY AS parts(part, n) "
     "WHERE btrim(part) <> '' ORDER BY n)"
 )
-_ARTIST_KEYS = (
-    "ARRAY(SELECT " + _ARTIST_KEY.format(part="part") + " FROM regexp_split_to_table({t}.artist, ';') AS part "
-    "WHERE btrim(part) <> '')"
+_CREDITED_TO = (
+    "EXISTS (SELECT FROM regexp_split_to_table({t}.artist, ';') AS part "
+    "WHERE " + _ARTIST_KEY.format(part="part") + " = %s)"
 )
 _TABLE = Track._meta.db_table
 _VISIBLE_CANONICAL = "NOT t.hidden AND t.duplicate_of_id IS NULL"
@@ -124,29 +125,46 @@ class IndexEntry:
 
 
 class _IndexRows:
-    """Rows of an index query, for Django's Paginator: `count()` and slices, each one query."""
+    """Rows of an index query for Django's Paginator. The page asked for and the total come from one query
+    (a window count); only a page past the end costs a second one, to count."""
 
-    def __init__(self, kind: str, grouped_sql: str, params: list):
+    def __init__(self, kind: str, grouped_sql: str, params: list, page: int):
         self.kind, self.sql, self.params = kind, grouped_sql, params
+        self.offset = (page - 1) * INDEX_PAGE_SIZE
+        self.fetched: tuple[int, list] | None = None  # (offset, rows) of the page read along with the count
+        self.total: int | None = None
+
+    def _rows(self, offset: int, limit: int) -> list[tuple]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT *, count(*) OVER () FROM ({self.sql}) AS grouped ORDER BY lower(name), key LIMIT %s OFFSET %s",
+                [*self.params, limit, offset],
+            )
+            return cursor.fetchall()
 
     def count(self) -> int:
-        with connection.cursor() as cursor:
-            cursor.execute(f"SELECT count(*) FROM ({self.sql}) AS grouped", self.params)
-            return cursor.fetchone()[0]
+        if self.total is None:
+            rows = self._rows(self.offset, INDEX_PAGE_SIZE)
+            if rows:
+                self.fetched, self.total = (self.offset, rows), rows[0][-1]
+            else:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SELECT count(*) FROM ({self.sql}) AS grouped", self.params)
+                    self.total = cursor.fetchone()[0]
+        return self.total
 
     def __len__(self):
         return self.count()
 
     def __getitem__(self, window: slice) -> list[IndexEntry]:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT * FROM ({self.sql}) AS grouped ORDER BY lower(name), key LIMIT %s OFFSET %s",
-                [*self.params, window.stop - window.start, window.start],
-            )
-            return [
-                IndexEntry(Credit(self.kind, name, key), tracks, year, artist or "")
-                for key, name, tracks, year, artist in cursor.fetchall()
-            ]
+        if self.fetched and self.fetched[0] == window.start:
+            rows = self.fetched[1][: window.stop - window.start]
+        else:
+            rows = self._rows(window.start, window.stop - window.start)
+        return [
+            IndexEntry(Credit(self.kind, name, key), tracks, year, artist or "")
+            for key, name, tracks, year, artist, _total in rows
+        ]
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)  # as Track.objects.matching() reads a query
@@ -164,7 +182,7 @@ def _words_match(column: str, query: str) -> tuple[str, list[str]]:
 
 
 def _index_page(kind: str, sql: str, params: list, page: int):
-    return Paginator(_IndexRows(kind, sql, params), INDEX_PAGE_SIZE).get_page(page)
+    return Paginator(_IndexRows(kind, sql, params, page), INDEX_PAGE_SIZE).get_page(page)
 
 
 def artist_index(query: str = "", page: int = 1):
@@ -174,7 +192,7 @@ def artist_index(query: str = "", page: int = 1):
     if query and not params:
         return Paginator([], INDEX_PAGE_SIZE).get_page(1)
     sql = (
-        "SELECT key, mode() WITHIN GROUP (ORDER BY name) AS name, count(DISTINCT id) AS tracks, "
+        "SELECT key, min(name) AS name, count(*) AS tracks, "
         "NULL::int AS year, NULL::text AS artist FROM ("
         f"  SELECT btrim(part) AS name, {_ARTIST_KEY.format(part='part')} AS key, t.id"
         f"  FROM {connection.ops.quote_name(_TABLE)} t CROSS JOIN LATERAL regexp_split_to_table(t.artist, ';') AS part"
@@ -190,12 +208,23 @@ def album_index(query: str = "", page: int = 1):
     condition, params = _words_match("album || ' ' || artist", query)
     if query and not params:
         return Paginator([], INDEX_PAGE_SIZE).get_page(1)
+    table = connection.ops.quote_name(_TABLE)
+    narrowed, having = "", ""
+    if condition:
+        # Only albums of a name some matching track carries are grouped at all; of those, the groups (the name
+        # in one folder, or by one artist) with a matching track are kept.
+        narrowed = (
+            f"AND lower(btrim(t.album)) IN (SELECT lower(btrim(album)) FROM {table} "
+            f"WHERE NOT hidden AND duplicate_of_id IS NULL AND album <> '' AND {condition})"
+        )
+        having = f"HAVING bool_or({condition})"
+        params = params + params
     sql = (
-        "SELECT key, mode() WITHIN GROUP (ORDER BY album) AS name, count(*) AS tracks, max(year) AS year, "
-        "CASE WHEN count(DISTINCT lower(artist)) = 1 THEN min(artist) END AS artist FROM ("
+        "SELECT key, min(album) AS name, count(*) AS tracks, max(year) AS year, "
+        "CASE WHEN min(lower(artist)) = max(lower(artist)) THEN min(artist) END AS artist FROM ("
         f"  SELECT btrim(t.album) AS album, t.artist, t.year, {_ALBUM_KEY.format(t='t')} AS key"
-        f"  FROM {connection.ops.quote_name(_TABLE)} t WHERE {_VISIBLE_CANONICAL} AND btrim(t.album) <> ''"
-        f") AS albums GROUP BY key {f'HAVING bool_or({condition})' if condition else ''}"
+        f"  FROM {table} t WHERE {_VISIBLE_CANONICAL} AND btrim(t.album) <> '' {narrowed}"
+        f") AS albums GROUP BY key {having}"
     )
     return _index_page("album", sql, params, page)
 
@@ -253,21 +282,18 @@ def _most_common(credits: list[Credit], kind: str) -> list[Credit]:
 
 
 def _collection_tracks(tracks) -> tuple[list[Track], int]:
-    tracks = with_credits(_in_album_order(tracks.select_related(None)))
-    total = tracks.count()
-    return credit_tracks(tracks[:MAX_TRACKS_SHOWN]), total
+    """The first MAX_TRACKS_SHOWN tracks with their credits, and how many there are, in one query."""
+    tracks = with_credits(tracks.annotate(total=models.Window(models.Count("pk"))))
+    shown = credit_tracks(tracks[:MAX_TRACKS_SHOWN])
+    return shown, shown[0].total if shown else 0
 
 
 def artist_page(key: str) -> Collection | None:
     """The artist with this key, with their visible canonical tracks grouped by album (albums by name, tracks
     without an album last), or None when there is none."""
     t = connection.ops.quote_name(_TABLE)
-    tracks = (
-        Track.objects.canonical()
-        .annotate(artist_keys=RawSQL(_ARTIST_KEYS.format(t=t), [], output_field=ArrayField(models.TextField())))
-        .filter(artist_keys__contains=[key])
-    )
-    tracks = _in_album_order(tracks).order_by(
+    credited_to = RawSQL(_CREDITED_TO.format(t=t), [key], output_field=models.BooleanField())
+    tracks = _in_album_order(Track.objects.canonical().filter(credited_to)).order_by(
         models.F("album_sort").asc(), "album_position", "title", "pk"
     )
     shown, total = _collection_tracks(tracks)
@@ -292,7 +318,7 @@ def album_page(key: str) -> Collection | None:
     t = connection.ops.quote_name(_TABLE)
     tracks = (
         Track.objects.canonical()
-        .exclude(album__regex=r"^\s*$")
+        .exclude(album="")
         .annotate(album_key_only=RawSQL(_ALBUM_KEY.format(t=t), [], output_field=models.TextField()))
         .filter(album_key_only=key)
     )
