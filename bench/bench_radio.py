@@ -1,0 +1,118 @@
+"""The station page in Chromium: how fast a thumb re-ranks the list, and how heavy the page is.
+
+    .venv/bin/python bench/bench_radio.py [--clicks 30] [--tracks 250] [--runs 1]
+
+Starts the site as `make run` serves it (gunicorn with gunicorn.conf.py) on a database of its own, with a
+catalogue of --tracks embedded tracks and a station of three seeds showing 20 results. A headless Chromium signs
+in, opens the station, and thumbs the third result --clicks times (alternately up and down). Each latency runs
+from the click (captured before any handler) to the end of htmx's settle of the new list, after the page's own
+handlers (re-rank badges, focus, the player's queue) ran: what a listener waits for. Also reported: the station
+page's HTML bytes and DOM element count. Prints JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_load import PASSWORD, percentile, prepare, start_server  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage", "--disable-gpu"]
+
+# Installed before the page's scripts: the click's time is taken in the capture phase, ahead of htmx.
+TIMING_SCRIPT = """
+window.__latencies = [];
+document.addEventListener("click", () => { window.__clicked = performance.now(); }, true);
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (window.__clicked && document.getElementById("station-live")) {
+    window.__latencies.push(performance.now() - window.__clicked);
+    window.__clicked = 0;
+  }
+});
+"""
+
+
+def add_seeds(station_id: int, count: int) -> None:
+    from taste.stations.models import Station
+    from taste.stations.recommendations import recommendations
+    from taste.stations.services import add_seed
+
+    station = Station.objects.get(pk=station_id)
+    for rec in recommendations(station)[:count]:
+        add_seed(station, rec.track.pk)
+
+
+def measure(base: str, station: int, clicks: int) -> dict:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_context(base_url=base, viewport={"width": 1280, "height": 900}).new_page()
+        page.set_default_timeout(60_000)
+        page.goto("/accounts/login/")
+        page.get_by_label("Username").fill("load-0")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_selector(".username", state="attached")
+        page.add_init_script(TIMING_SCRIPT)
+        response = page.goto(f"/stations/{station}/")
+        page_bytes = len(response.body())
+        page.wait_for_selector("#results .result")
+        dom_elements = page.evaluate("document.getElementsByTagName('*').length")
+        results = page.locator("#results .result").count()
+        for index in range(clicks):
+            name = "More like" if index % 2 == 0 else "Not "
+            done = page.evaluate("window.__latencies.length")
+            page.locator("#results .result").nth(2).get_by_role("button", name=name).click()
+            page.wait_for_function(f"window.__latencies.length > {done}")
+            page.wait_for_function("!document.querySelector('.htmx-request')")
+        latencies = page.evaluate("window.__latencies")
+        browser.close()
+    return {"page_bytes": page_bytes, "dom_elements": dom_elements, "results": results, "latencies_ms": latencies}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clicks", type=int, default=30)
+    parser.add_argument("--tracks", type=int, default=250)
+    parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--port", type=int, default=8733)
+    args = parser.parse_args()
+
+    data_dir = tempfile.mkdtemp(prefix="wavelength-radio-")
+    os.environ["WAVELENGTH_DATA"] = data_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "discovery.settings")
+    os.environ.pop("DATABASE_URL", None)
+    ((_, station, _),) = prepare(1, args.tracks)
+    add_seeds(station, 2)
+    from django.db import connection
+
+    connection.close()
+    runs = []
+    with open(Path(data_dir) / "server.log", "w") as log:
+        server = start_server(args.port, log)
+        try:
+            for _ in range(args.runs):
+                runs.append(measure(f"http://127.0.0.1:{args.port}", station, args.clicks))
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=60)
+    report = []
+    for run in runs:
+        latencies = run.pop("latencies_ms")
+        report.append({**run, "clicks": len(latencies), "p50_ms": round(statistics.median(latencies), 1),
+                       "p95_ms": round(percentile(latencies, 0.95), 1), "max_ms": round(max(latencies), 1)})
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
