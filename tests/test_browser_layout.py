@@ -67,7 +67,7 @@ COLOURS = """() => {
 @pytest.fixture
 def fake_itunes(tmp_path, settings):
     preview = write_clip(tmp_path / "preview.m4a", seconds=1.5, codec="aac").read_bytes()
-    results = [song(101, "First Light"), song(102, LONG_TITLE)]
+    results = [song(101, "First Light"), song(102, LONG_TITLE, artworkUrl100="")]  # the second has no artwork
     with FakeITunes({101: preview, 102: preview}, results) as fake:
         settings.ITUNES_BASE_URL = fake.base
         settings.ITUNES_REQUESTS_PER_MINUTE = 0
@@ -172,6 +172,7 @@ def test_every_page_fits_a_phone_in_both_themes(browser, live_server, tmp_path, 
         # Other people's pages: the layout rules hold there too; their own tests size their controls.
         check(page, reverse("station_detail", args=[station]), problems, touch=False)
         check(page, reverse("search") + "?q=C0", problems, touch=False)
+        check(page, reverse("play_history"), problems, touch=False)
     for path in [reverse("library_home"), reverse("library_itunes") + "?term=test&country=US",
                  reverse("library_job", args=[site["job"]]), reverse("invite_list"), reverse("account_list")]:
         check(staff_page, path, problems)
