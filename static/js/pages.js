@@ -10,6 +10,15 @@
     if (holder) event.detail.headers["X-CSRFToken"] = holder.dataset.token;
   });
 
+  // The admin has its own pages, styles and scripts: a link into it is a plain navigation, not a body swap.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var path = event.detail.requestConfig && event.detail.requestConfig.path;
+    if (event.detail.boosted && path && /^\/admin(\/|$)/.test(new URL(path, location.href).pathname)) {
+      event.preventDefault();
+      location.assign(path);
+    }
+  });
+
   // A boosted navigation that answers an error (a 400 with its sentence, a 404, the 503 "restarting" page)
   // still shows that page, as a plain navigation would; htmx swaps only 2xx by default.
   document.addEventListener("htmx:beforeSwap", function (event) {
