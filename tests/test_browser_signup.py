@@ -12,6 +12,7 @@ def test_a_newcomer_signs_up_and_lands_on_the_home_page(page):
     expect(page).to_have_url("/accounts/login/?next=/")  # not signed in yet
 
     page.get_by_role("link", name="Create an account").click()
+    expect(page).to_have_url("/accounts/signup/")  # a boosted navigation: wait until the new page is in
     page.get_by_label("Username").fill("newcomer")
     page.get_by_label("Password:", exact=True).fill(PASSWORD)
     page.get_by_label("Password confirmation").fill(PASSWORD)
