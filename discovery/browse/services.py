@@ -285,6 +285,9 @@ def _collection_tracks(tracks) -> tuple[list[Track], int]:
     """The first MAX_TRACKS_SHOWN tracks with their credits, and how many there are, in one query."""
     tracks = with_credits(tracks.annotate(total=models.Window(models.Count("pk"))))
     shown = credit_tracks(tracks[:MAX_TRACKS_SHOWN])
+    for track in shown:
+        seconds = round(track.duration_s) if track.duration_s else 0
+        track.duration_text = f"{seconds // 60}:{seconds % 60:02d}" if seconds else ""
     return shown, shown[0].total if shown else 0
 
 
