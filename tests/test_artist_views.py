@@ -162,6 +162,18 @@ class TestStationFromArtist:
             assert any(t.pk in seeds for t in cluster)
         assert station.name == "More like Wide Ranger"
 
+    def test_a_long_page_shows_the_first_tracks_and_the_station_spans_them_all(self, owner_client, owner,
+                                                                               spread_artist, monkeypatch):
+        monkeypatch.setattr("discovery.browse.services.MAX_TRACKS_SHOWN", 5)
+        url = artist_url(owner_client, "Wide Ranger")
+        response = owner_client.get(url)
+        assert len(response.context["collection"].tracks) == 5
+        assert "The first 5 of 14 tracks" in response.content.decode()
+        shown = {t.pk for t in response.context["collection"].tracks}
+        owner_client.post(url + "station/")
+        seeds = {t.pk for t in Station.objects.get(owner=owner).ordered_seeds()}
+        assert len(seeds) == MAX_SEEDS and seeds - shown
+
     def test_an_artist_with_nothing_embedded_cannot_start_one(self, owner_client, odd_artists):
         response = owner_client.post(artist_url(owner_client, "AC/DC") + "station/")
         assert response.status_code == 400 and "embedded yet" in response.content.decode()

@@ -240,8 +240,9 @@ class Collection:
     """An artist's or an album's page: its name, its tracks in album order, the artists and albums in it."""
 
     credit: Credit
-    tracks: list[Track]
+    tracks: list[Track]  # the first MAX_TRACKS_SHOWN
     total: int
+    every_track: models.QuerySet  # all of them, for a station
     artists: list[Credit] = field(default_factory=list)
     groups: list[AlbumGroup] = field(default_factory=list)
 
@@ -313,7 +314,7 @@ def artist_page(key: str) -> Collection | None:
     # Tracks without an album sort first by name (''); they read better after the albums.
     groups.sort(key=lambda group: group.credit is None)
     ordered = [track for group in groups for track in group.tracks]
-    return Collection(credit=credit, tracks=ordered, total=total, groups=groups)
+    return Collection(credit=credit, tracks=ordered, total=total, every_track=tracks, groups=groups)
 
 
 def album_page(key: str) -> Collection | None:
@@ -325,12 +326,13 @@ def album_page(key: str) -> Collection | None:
         .annotate(album_key_only=RawSQL(_ALBUM_KEY.format(t=t), [], output_field=models.TextField()))
         .filter(album_key_only=key)
     )
-    shown, total = _collection_tracks(_in_album_order(tracks).order_by("album_position", "title", "pk"))
+    tracks = _in_album_order(tracks).order_by("album_position", "title", "pk")
+    shown, total = _collection_tracks(tracks)
     if not shown:
         return None
     credit = _most_common([track.album_credit for track in shown], "album")[0]
     artists = _most_common([c for track in shown for c in track.artist_credits], "artist")
-    return Collection(credit=credit, tracks=shown, total=total, artists=artists)
+    return Collection(credit=credit, tracks=shown, total=total, every_track=tracks, artists=artists)
 
 
 def spanning_seeds(track_ids: list[int], count: int = MAX_SEEDS) -> list[int]:
@@ -351,7 +353,9 @@ def spanning_seeds(track_ids: list[int], count: int = MAX_SEEDS) -> list[int]:
 
 def station_from(owner, collection: Collection):
     """A new station of `owner` seeded by up to MAX_SEEDS tracks spanning the artist or album."""
-    seeds = spanning_seeds([track.pk for track in collection.tracks])
+    shown = [track.pk for track in collection.tracks]
+    every = shown if collection.total <= len(shown) else list(collection.every_track.values_list("pk", flat=True))
+    seeds = spanning_seeds(every)
     if not seeds:
         raise ListenerError(
             f"None of the tracks of {collection.credit.name} is embedded yet, so they cannot start a station."
