@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "taste.sliders",
     "taste.stations",
     "discovery.library",
+    "discovery.atlas",
 ]
 
 MIDDLEWARE = [
