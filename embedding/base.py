@@ -7,6 +7,7 @@ Django imports, so the web process can list the models without loading any of th
 from __future__ import annotations
 
 import importlib
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -45,16 +46,34 @@ REGISTRY: dict[str, str] = {
     "musicnn": "embedding.musicnn:load_embedder",
     "spectral": "embedding.spectral:load_embedder",
     "musicfm": "embedding.musicfm:load_embedder",
+    "wavelength-1": "embedding.wavelength:load_embedder",
 }
 DEFAULT_MODEL = "musicnn"
+# Models trained here (`manage.py train_embedder --name wavelength-...`) are found by this prefix: each is a
+# checkpoint of the same network, loaded by the same factory with its name.
+TRAINED_PREFIX = "wavelength-"
+TRAINED_NAME = re.compile(r"wavelength-[a-z0-9][a-z0-9-]{0,40}")
+TRAINED_FACTORY = "embedding.wavelength:load_embedder"
+
+
+def is_model_name(name: str) -> bool:
+    """Whether `name` is a registered model or a name a trained model may have (it may not be trained yet)."""
+    return name in REGISTRY or bool(TRAINED_NAME.fullmatch(name))
 
 
 def load_embedder(name: str, **options) -> AudioEmbedder:
-    try:
+    if name in REGISTRY:
         target = REGISTRY[name]
-    except KeyError:
+    elif TRAINED_NAME.fullmatch(name):
+        target = TRAINED_FACTORY
+    else:
         known = ", ".join(sorted(REGISTRY))
-        raise ModelUnavailable(f"There is no model named {name!r}. Known models: {known}.") from None
+        raise ModelUnavailable(
+            f"There is no model named {name!r}. Known models: {known}, and models trained here "
+            f"(named {TRAINED_PREFIX}...)."
+        )
+    if target == TRAINED_FACTORY:  # one factory serves every trained model, so it is told which
+        options.setdefault("name", name)
     module_name, factory_name = target.split(":")
     factory = getattr(importlib.import_module(module_name), factory_name)
     return factory(**options)

@@ -74,3 +74,36 @@ class TrackEmbedding(models.Model):
 
     def top_tags(self, n: int = 5) -> list[tuple[str, float]]:
         return sorted(self.tags.items(), key=lambda item: item[1], reverse=True)[:n]
+
+
+class TrainingRun(models.Model):
+    """One training of a model of our own (`train_embedder`), queued by staff or run from the command line."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        FEATURES = "features", "Reading the library"
+        TRAINING = "training", "Training"
+        FINISHED = "finished", "Finished"
+        STOPPED = "stopped", "Stopped at its time budget"
+        FAILED = "failed", "Failed"
+
+    name = models.SlugField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    epochs = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: the model config's default.")
+    max_minutes = models.FloatField(null=True, blank=True)
+    done = models.PositiveIntegerField(default=0, help_text="Tracks read, then epochs trained.")
+    total = models.PositiveIntegerField(default=0)
+    message = models.TextField(blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.name} · {self.get_status_display()}"
+
+    @property
+    def busy(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.FEATURES, self.Status.TRAINING)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from embedding.base import AudioEmbedder, load_embedder
+from embedding.models import TrainingRun
 from embedding.services import embed_batch, register_model
+from embedding.training import train_library_model
 
 # A worker process loads each model once and keeps it: loading musicnn takes about a second, MusicFM longer.
 _embedders: dict[tuple[str, str], AudioEmbedder] = {}
@@ -21,3 +23,19 @@ def embed_tracks(track_ids: list[int], model_name: str, device: str = "auto") ->
     model = register_model(embedder)
     result = embed_batch(track_ids, embedder, model)
     return {"model": model_name, "ready": len(result.ready), "failed": len(result.failed)}
+
+
+def train_embedder(run_id: int, device: str = "auto") -> dict:
+    """Train the model a staff member queued (embedding.training_jobs); a run already over is left alone."""
+    run = TrainingRun.objects.filter(pk=run_id).first()
+    if run is None or run.status in (TrainingRun.Status.FINISHED, TrainingRun.Status.STOPPED):
+        return {"run": run_id, "skipped": True}
+    try:
+        summary = train_library_model(
+            run.name, epochs=run.epochs, max_minutes=run.max_minutes, device=device, run=run
+        )
+    except Exception as error:
+        run.status, run.message = TrainingRun.Status.FAILED, str(error)
+        run.save(update_fields=["status", "message", "updated"])
+        raise
+    return {"run": run_id, "name": run.name, "epochs": summary["epochs_done"], "stopped": summary["stopped"]}

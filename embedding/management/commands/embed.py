@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from embedding.base import REGISTRY, ModelUnavailable, load_embedder
+from embedding.base import REGISTRY, ModelUnavailable, is_model_name, load_embedder
 from embedding.devices import DEVICE_NAMES, check_device_name
 from embedding.services import (
     batches,
@@ -24,6 +24,13 @@ def _device_name(value: str) -> str:
         raise argparse.ArgumentTypeError(str(error)) from error
 
 
+def _model_name(value: str) -> str:
+    if not is_model_name(value):
+        known = ", ".join(sorted(REGISTRY))
+        raise argparse.ArgumentTypeError(f"{value!r} is not a model: choose {known}, or a wavelength-... model.")
+    return value
+
+
 class Command(BaseCommand):
     help = (
         "Embed tracks with a music model: queued for the worker by default, or here and now with --sync. "
@@ -31,7 +38,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--model", choices=sorted(REGISTRY), help="default: the site's default model")
+        parser.add_argument(
+            "--model",
+            type=_model_name,
+            help=f"{', '.join(sorted(REGISTRY))} or a model trained here; default: the site's default model",
+        )
         which = parser.add_mutually_exclusive_group()
         which.add_argument("--missing", action="store_true", help="tracks not yet embedded by the model (default)")
         which.add_argument("--all", action="store_true", help="every track, replacing existing vectors")

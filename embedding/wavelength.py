@@ -1,0 +1,151 @@
+"""Our own model, trained on the library itself: segment features in, one unit vector per track out.
+
+A clip is cut into musicnn's 3-s patches; each patch becomes a 200-d feature through musicnn's frozen network
+(its penultimate layer), and a wavelength Transformer (embedding.wavelength_network), trained by
+`manage.py train_embedder`, reads the sequence and pools it.
+
+The frozen features are the costly part, and training and embedding need the same ones, so they are computed
+once and kept as files under WAVELENGTH_DATA/segments/, named by the SHA-256 of the decoded waveform (a
+changed file decodes differently and gets new features; the folder names musicnn's weights, so new weights
+never meet old features). Checkpoints live in WAVELENGTH_DATA/models/<name>.pt.
+
+A model whose checkpoint is missing or broken raises ModelUnavailable with what to do; nothing falls back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import torch
+from django.conf import settings
+
+from discovery.lib.hashing import files_sha256
+from embedding.base import EmbeddingBatch, ModelUnavailable, l2_normalise, normalise_level
+from embedding.devices import resolve_device
+from embedding.musicnn import INPUT_LEVEL_DBFS, SAMPLE_RATE, clip_patches
+from embedding.musicnn import load_embedder as load_musicnn
+from embedding.wavelength_training import CheckpointError, build_model, read_checkpoint
+
+DEFAULT_NAME = "wavelength-1"
+FEATURES = "musicnn penultimate (200-d) per 3-s patch, RMS set to -14 dBFS"
+
+
+def models_dir() -> Path:
+    return Path(settings.DATA_DIR) / "models"
+
+
+def checkpoint_path(name: str) -> Path:
+    return models_dir() / f"{name}.pt"
+
+
+def segments_dir() -> Path:
+    return Path(settings.DATA_DIR) / "segments"
+
+
+class SegmentFeatures:
+    """musicnn's frozen network over each 3-s patch of a clip, with the results kept on disk."""
+
+    dim = 200
+
+    def __init__(self, device: str = "auto", cache_dir: Path | None = None, batch_size: int = 32):
+        self.musicnn = load_musicnn(device=device, batch_size=batch_size)
+        root = Path(cache_dir) if cache_dir is not None else segments_dir()
+        self.cache_dir = root / f"musicnn-{self.musicnn.weights_sha256[:12]}"
+
+    def _path(self, waveform: np.ndarray) -> Path:
+        key = hashlib.sha256(np.ascontiguousarray(waveform, dtype=np.float32).tobytes()).hexdigest()
+        return self.cache_dir / key[:2] / f"{key}.npy"
+
+    def __call__(self, waveforms: list[np.ndarray]) -> list[np.ndarray]:
+        """One (patches, 200) float32 array per mono 16-kHz clip, in order; ValueError names a bad clip."""
+        paths = [self._path(w) for w in waveforms]
+        found: dict[int, np.ndarray] = {}
+        for i, path in enumerate(paths):
+            if path.is_file():
+                try:
+                    found[i] = np.load(path)
+                except (OSError, ValueError):
+                    path.unlink(missing_ok=True)  # a half-written file from a killed worker: compute again
+        missing = [i for i in range(len(waveforms)) if i not in found]
+        patches = []
+        for i in missing:
+            try:
+                patches.append(clip_patches(normalise_level(waveforms[i], INPUT_LEVEL_DBFS)))
+            except ValueError as error:
+                raise ValueError(f"Clip {i + 1} of {len(waveforms)}: {error}") from error
+        if patches:
+            penultimate, _ = self.musicnn.forward_patches(np.concatenate(patches))
+            bounds = np.cumsum([0] + [len(p) for p in patches])
+            for i, a, b in zip(missing, bounds[:-1], bounds[1:]):
+                found[i] = np.ascontiguousarray(penultimate[a:b], dtype=np.float32)
+                paths[i].parent.mkdir(parents=True, exist_ok=True)
+                partial = paths[i].with_suffix(".partial.npy")
+                np.save(partial, found[i])
+                partial.replace(paths[i])
+        return [found[i] for i in range(len(waveforms))]
+
+
+class WavelengthEmbedder:
+    """A trained wavelength checkpoint as an AudioEmbedder (see embedding.base)."""
+
+    sample_rate = SAMPLE_RATE
+
+    def __init__(self, name: str, path: Path, device: torch.device, segments: SegmentFeatures):
+        try:
+            checkpoint = read_checkpoint(path)
+            self.network = build_model(checkpoint).to(device)
+        except CheckpointError as error:
+            raise ModelUnavailable(
+                f"The {name} model cannot be used: {error} (python manage.py train_embedder --name {name})"
+            ) from error
+        self.name = name
+        self.device = device
+        self.segments = segments
+        self.dim = self.network.config.out_dim
+        self.weights_sha256 = files_sha256([path])
+        summary = checkpoint.get("summary", {})
+        self.summary = summary
+        self.settings = {
+            "checkpoint": path.name,
+            "features": FEATURES,
+            "config": checkpoint["config"],
+            "trained_on_tracks": summary.get("tracks"),
+            "epochs": summary.get("epochs_done"),
+            "best_epoch": summary.get("best_epoch"),
+            "pooling": "mean of overlapping context windows' projections",
+            "normalisation": "l2",
+        }
+
+    def embed(self, waveforms: list[np.ndarray]) -> EmbeddingBatch:
+        if not waveforms:
+            return EmbeddingBatch(vectors=np.zeros((0, self.dim), dtype=np.float32), tags=[])
+        return EmbeddingBatch(vectors=self.embed_features(self.segments(waveforms)), tags=[])
+
+    def embed_features(self, features: list[np.ndarray]) -> np.ndarray:
+        """(n, dim) unit vectors from one (patches, 200) feature array per track."""
+        with torch.inference_mode():
+            vectors = [
+                self.network.embed_track(torch.from_numpy(f).to(self.device)).float().cpu().numpy() for f in features
+            ]
+        return l2_normalise(np.stack(vectors))
+
+
+def load_embedder(
+    name: str = DEFAULT_NAME,
+    device: str = "auto",
+    checkpoint: Path | str | None = None,
+    cache_dir: Path | str | None = None,
+    batch_size: int = 32,
+) -> WavelengthEmbedder:
+    """The wavelength model `name` from its checkpoint (default WAVELENGTH_DATA/models/<name>.pt)."""
+    path = Path(checkpoint) if checkpoint is not None else checkpoint_path(name)
+    if not path.is_file():
+        raise ModelUnavailable(
+            f"The {name} model has not been trained here: there is no checkpoint at {path}. "
+            f"Train it with: python manage.py train_embedder --name {name}"
+        )
+    torch_device = resolve_device(device, model=name)
+    segments = SegmentFeatures(device=device, cache_dir=Path(cache_dir) if cache_dir else None, batch_size=batch_size)
+    return WavelengthEmbedder(name, path, torch_device, segments)

@@ -1,0 +1,289 @@
+"""wavelength: a small Transformer that reads a track as a sequence of 3-s segments and pools it to one vector.
+
+Each segment arrives as a frozen feature vector (musicnn's 200-d penultimate layer over one 3-s patch, made by
+embedding.wavelength). The model is trained on the library's own tracks, without labels, by three terms whose
+weights are config fields:
+
+- masked-segment prediction: some segments are replaced by a learnt mask token and the model predicts their
+  (standardised) features from the others, so it has to learn how a piece continues;
+- contrastive (InfoNCE): two disjoint excerpts of the same track should land closer to each other than to any
+  other track's excerpt in the batch, which teaches what stays the same across a piece;
+- uniformity (Wang & Isola, 2020) and VICReg's variance and covariance terms: they spread the vectors over the
+  sphere, so the space (and the map drawn from it) does not collapse onto a few directions.
+
+No Django here; embedding.wavelength makes the features, trains (embedding.wavelength_training) and embeds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+@dataclass
+class WavelengthConfig:
+    feature_dim: int = 200  # per segment: musicnn's penultimate layer
+    context_segments: int = 10  # segments read at once (30 s); longer tracks are read in overlapping windows
+    d_model: int = 128
+    n_layer: int = 2
+    n_head: int = 4
+    mlp_ratio: int = 2
+    dropout: float = 0.1
+    out_dim: int = 128  # the stored vector's dimension
+    # Training: how views are made and how the terms are weighed.
+    mask_ratio: float = 0.3  # share of a view's segments hidden for masked-segment prediction
+    temperature: float = 0.1  # InfoNCE temperature
+    w_masked: float = 1.0
+    w_contrast: float = 1.0
+    w_uniformity: float = 0.2
+    w_variance: float = 0.0  # VICReg variance hinge on the unnormalised projections
+    w_covariance: float = 0.0  # VICReg off-diagonal covariance
+    batch_tracks: int = 64
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.05
+    epochs: int = 150
+
+    @classmethod
+    def from_dict(cls, values: dict) -> WavelengthConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"Unknown wavelength config field(s): {', '.join(unknown)}.")
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def gpu_config(**overrides) -> WavelengthConfig:
+    """A larger model for a GPU: wider, deeper, longer context and bigger batches (more negatives)."""
+    values = dict(
+        context_segments=20, d_model=384, n_layer=6, n_head=6, mlp_ratio=4, out_dim=256, batch_tracks=256, epochs=400
+    )
+    return WavelengthConfig(**{**values, **overrides})
+
+
+class SelfAttention(nn.Module):
+    """Bidirectional multi-head attention that ignores padded segments."""
+
+    def __init__(self, config: WavelengthConfig):
+        super().__init__()
+        assert config.d_model % config.n_head == 0
+        self.n_head = config.n_head
+        self.qkv = nn.Linear(config.d_model, 3 * config.d_model)
+        self.proj = nn.Linear(config.d_model, config.d_model)
+        self.dropout = config.dropout
+
+    def forward(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        B, T, C = x.shape  # batch, segments, d_model
+        q, k, v = self.qkv(x).split(C, dim=2)
+        q, k, v = (t.view(B, T, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))  # (B, h, T, c)
+        attend = valid[:, None, None, :]  # (B, 1, 1, T): padded keys are never attended to
+        y = F.scaled_dot_product_attention(
+            q, k, v, attn_mask=attend, dropout_p=self.dropout if self.training else 0.0
+        )  # (B, h, T, c)
+        return self.proj(y.transpose(1, 2).reshape(B, T, C))
+
+
+class MLP(nn.Module):
+    def __init__(self, config: WavelengthConfig):
+        super().__init__()
+        hidden = config.mlp_ratio * config.d_model
+        self.up = nn.Linear(config.d_model, hidden)
+        self.down = nn.Linear(hidden, config.d_model)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.down(F.gelu(self.up(x))))
+
+
+class Block(nn.Module):
+    """Pre-norm Transformer block, as in nanoGPT but without the causal mask."""
+
+    def __init__(self, config: WavelengthConfig):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(config.d_model)
+        self.attn = SelfAttention(config)
+        self.ln_2 = nn.LayerNorm(config.d_model)
+        self.mlp = MLP(config)
+
+    def forward(self, x: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        x = x + self.attn(self.ln_1(x), valid)
+        return x + self.mlp(self.ln_2(x))
+
+
+class Wavelength(nn.Module):
+    """Segment features (B, T, feature_dim) -> per-segment states and one projection per track."""
+
+    def __init__(self, config: WavelengthConfig):
+        super().__init__()
+        self.config = config
+        # Library statistics of the features, fitted before training (fit_feature_scale) and stored with the
+        # weights, so a checkpoint standardises its inputs exactly as it did in training.
+        self.register_buffer("feature_mean", torch.zeros(config.feature_dim))
+        self.register_buffer("feature_std", torch.ones(config.feature_dim))
+        self.stem = nn.Linear(config.feature_dim, config.d_model)
+        self.mask_token = nn.Parameter(torch.zeros(config.d_model))
+        self.position = nn.Embedding(config.context_segments, config.d_model)
+        self.drop = nn.Dropout(config.dropout)
+        self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
+        self.ln_f = nn.LayerNorm(config.d_model)
+        self.predictor = nn.Linear(config.d_model, config.feature_dim)  # masked-segment prediction head
+        self.projector = nn.Sequential(
+            nn.Linear(config.d_model, config.d_model), nn.GELU(), nn.Linear(config.d_model, config.out_dim)
+        )
+        self.apply(self._init_weights)
+        nn.init.normal_(self.mask_token, std=0.02)
+
+    @staticmethod
+    def _init_weights(module: nn.Module) -> None:
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+            nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, std=0.02)
+
+    @torch.no_grad()
+    def fit_feature_scale(self, features: torch.Tensor) -> None:
+        """Set the input standardisation from (N, feature_dim) segment features of the library."""
+        self.feature_mean.copy_(features.mean(dim=0))
+        self.feature_std.copy_(features.std(dim=0).clamp_min(1e-4))
+
+    def standardise(self, features: torch.Tensor) -> torch.Tensor:
+        return (features - self.feature_mean) / self.feature_std
+
+    def forward(
+        self, features: torch.Tensor, valid: torch.Tensor, masked: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """features (B, T, F), valid (B, T) bool, masked (B, T) bool or None.
+
+        Returns the final per-segment states (B, T, d_model) and the track projection (B, out_dim), not yet
+        normalised: the mean of the valid segments' states through the projector.
+        """
+        B, T, _ = features.shape
+        assert T <= self.config.context_segments, f"{T} segments exceed the context of {self.config.context_segments}"
+        x = self.stem(self.standardise(features))  # (B, T, d_model)
+        if masked is not None:
+            x = torch.where(masked[..., None], self.mask_token.to(x.dtype), x)
+        x = self.drop(x + self.position(torch.arange(T, device=features.device)))  # (B, T, d_model)
+        for block in self.blocks:
+            x = block(x, valid)
+        states = self.ln_f(x)  # (B, T, d_model)
+        weights = valid.to(states.dtype)[..., None]  # (B, T, 1)
+        pooled = (states * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1.0)  # (B, d_model)
+        return states, self.projector(pooled)
+
+    @torch.no_grad()
+    def embed_track(self, features: torch.Tensor) -> torch.Tensor:
+        """(n, F) features of one track -> (out_dim,) unit vector.
+
+        Tracks longer than the context are read in windows that overlap by half; the window projections are
+        averaged before normalising, so every part of the track counts about equally.
+        """
+        n, context = len(features), self.config.context_segments
+        if n <= context:
+            starts = [0]
+        else:
+            hop = max(1, context // 2)
+            starts = list(range(0, n - context + 1, hop))
+            if starts[-1] != n - context:
+                starts.append(n - context)
+        windows = torch.stack([features[s : s + context] for s in starts])  # (W, min(n, context), F)
+        valid = torch.ones(windows.shape[:2], dtype=torch.bool, device=features.device)
+        _, projection = self(windows, valid)  # (W, out_dim)
+        return F.normalize(projection.mean(dim=0), dim=0)
+
+
+def masked_segment_loss(
+    model: Wavelength, states: torch.Tensor, features: torch.Tensor, masked: torch.Tensor
+) -> torch.Tensor:
+    """Mean squared error of the predicted standardised features, over the masked segments only."""
+    if not masked.any():
+        return states.sum() * 0.0
+    predicted = model.predictor(states[masked])  # (M, F)
+    target = model.standardise(features[masked])  # (M, F)
+    return F.mse_loss(predicted, target)
+
+
+def info_nce(a: torch.Tensor, b: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Symmetric InfoNCE between unit vectors a (B, D) and b (B, D): row i of a belongs with row i of b."""
+    logits = a @ b.T / temperature  # (B, B)
+    labels = torch.arange(len(a), device=a.device)
+    return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
+
+
+def uniformity(z: torch.Tensor, t: float = 2.0) -> torch.Tensor:
+    """Wang & Isola's uniformity of unit vectors z (B, D): log E exp(-t |zi - zj|^2), lower is more uniform."""
+    squared = torch.pdist(z, p=2).pow(2)  # (B (B - 1) / 2,)
+    return squared.mul(-t).exp().mean().log()
+
+
+def vicreg_variance(z: torch.Tensor, target: float = 1.0) -> torch.Tensor:
+    """VICReg's hinge on each dimension's standard deviation over the batch, z (B, D) unnormalised."""
+    std = torch.sqrt(z.var(dim=0) + 1e-4)
+    return F.relu(target - std).mean()
+
+
+def vicreg_covariance(z: torch.Tensor) -> torch.Tensor:
+    """VICReg's penalty on off-diagonal covariance, scaled by the dimension, z (B, D) unnormalised."""
+    B, D = z.shape
+    centred = z - z.mean(dim=0)
+    covariance = centred.T @ centred / max(B - 1, 1)  # (D, D)
+    off_diagonal = covariance - torch.diag(torch.diag(covariance))
+    return off_diagonal.pow(2).sum() / D
+
+
+@dataclass
+class LossTerms:
+    total: torch.Tensor
+    masked: torch.Tensor
+    contrast: torch.Tensor
+    uniformity: torch.Tensor
+    variance: torch.Tensor
+    covariance: torch.Tensor
+
+    def as_floats(self) -> dict[str, float]:
+        return {name: float(getattr(self, name).detach()) for name in self.__dataclass_fields__}
+
+
+def training_loss(
+    model: Wavelength,
+    view_a: torch.Tensor,
+    view_b: torch.Tensor,
+    valid_a: torch.Tensor,
+    valid_b: torch.Tensor,
+    masked_a: torch.Tensor,
+    masked_b: torch.Tensor,
+) -> LossTerms:
+    """The weighted sum of every term for a batch of B tracks, each seen as two disjoint excerpts.
+
+    view_a, view_b (B, T, F) features; valid_* (B, T) which segments exist; masked_* (B, T) which are hidden.
+    """
+    c = model.config
+    states_a, proj_a = model(view_a, valid_a, masked_a)
+    states_b, proj_b = model(view_b, valid_b, masked_b)
+    masked = 0.5 * (
+        masked_segment_loss(model, states_a, view_a, masked_a) + masked_segment_loss(model, states_b, view_b, masked_b)
+    )
+    za, zb = F.normalize(proj_a, dim=1), F.normalize(proj_b, dim=1)  # (B, out_dim)
+    contrast = info_nce(za, zb, c.temperature)
+    both = torch.cat([za, zb])  # (2B, out_dim)
+    uniform = uniformity(both)
+    projections = torch.cat([proj_a, proj_b])
+    variance = vicreg_variance(projections)
+    covariance = vicreg_covariance(projections)
+    total = (
+        c.w_masked * masked
+        + c.w_contrast * contrast
+        + c.w_uniformity * uniform
+        + c.w_variance * variance
+        + c.w_covariance * covariance
+    )
+    return LossTerms(total, masked, contrast, uniform, variance, covariance)
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
