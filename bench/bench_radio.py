@@ -7,7 +7,8 @@ catalogue of --tracks embedded tracks and a station of three seeds showing 20 re
 in, opens the station, and thumbs the third result --clicks times (alternately up and down). Each latency runs
 from the click (captured before any handler) to the end of htmx's settle of the new list, after the page's own
 handlers (re-rank badges, focus, the player's queue) ran: what a listener waits for. Also reported: the station
-page's HTML bytes and DOM element count. Prints JSON.
+page's HTML bytes and DOM element count, and the median time to the server's answer (the rest is the swap and
+the page's handlers). Each run starts from the station without thumbs. Prints JSON.
 """
 
 from __future__ import annotations
@@ -31,7 +32,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-d
 # Installed before the page's scripts: the click's time is taken in the capture phase, ahead of htmx.
 TIMING_SCRIPT = """
 window.__latencies = [];
+window.__answered = [];
 document.addEventListener("click", () => { window.__clicked = performance.now(); }, true);
+document.addEventListener("htmx:beforeSwap", () => {
+  if (window.__clicked) window.__answered.push(performance.now() - window.__clicked);
+});
 document.addEventListener("htmx:afterSettle", (event) => {
   if (window.__clicked && document.getElementById("station-live")) {
     window.__latencies.push(performance.now() - window.__clicked);
@@ -49,6 +54,15 @@ def add_seeds(station_id: int, count: int) -> None:
     station = Station.objects.get(pk=station_id)
     for rec in recommendations(station)[:count]:
         add_seed(station, rec.track.pk)
+
+
+def clear_thumbs(station_id: int) -> None:
+    from django.db import connection
+
+    from taste.stations.models import Thumb
+
+    Thumb.objects.filter(station_id=station_id).delete()
+    connection.close()
 
 
 def measure(base: str, station: int, clicks: int) -> dict:
@@ -76,8 +90,10 @@ def measure(base: str, station: int, clicks: int) -> dict:
             page.wait_for_function(f"window.__latencies.length > {done}")
             page.wait_for_function("!document.querySelector('.htmx-request')")
         latencies = page.evaluate("window.__latencies")
+        answered = page.evaluate("window.__answered")
         browser.close()
-    return {"page_bytes": page_bytes, "dom_elements": dom_elements, "results": results, "latencies_ms": latencies}
+    return {"page_bytes": page_bytes, "dom_elements": dom_elements, "results": results, "latencies_ms": latencies,
+            "answered_ms": answered}
 
 
 def main() -> None:
@@ -94,23 +110,22 @@ def main() -> None:
     os.environ.pop("DATABASE_URL", None)
     ((_, station, _),) = prepare(1, args.tracks)
     add_seeds(station, 2)
-    from django.db import connection
-
-    connection.close()
     runs = []
     with open(Path(data_dir) / "server.log", "w") as log:
         server = start_server(args.port, log)
         try:
             for _ in range(args.runs):
+                clear_thumbs(station)  # every run starts from the same station
                 runs.append(measure(f"http://127.0.0.1:{args.port}", station, args.clicks))
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=60)
     report = []
     for run in runs:
-        latencies = run.pop("latencies_ms")
+        latencies, answered = run.pop("latencies_ms"), run.pop("answered_ms")
         report.append({**run, "clicks": len(latencies), "p50_ms": round(statistics.median(latencies), 1),
-                       "p95_ms": round(percentile(latencies, 0.95), 1), "max_ms": round(max(latencies), 1)})
+                       "p95_ms": round(percentile(latencies, 0.95), 1), "max_ms": round(max(latencies), 1),
+                       "answer_p50_ms": round(statistics.median(answered), 1)})
     print(json.dumps(report, indent=2))
 
 

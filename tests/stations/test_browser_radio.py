@@ -186,3 +186,29 @@ def _wait_for_play(track_id: str, timeout_s: float = 10.0) -> Play:
             return play
         time.sleep(0.1)
     raise AssertionError(f"No play of track {track_id} was recorded.")
+
+
+def test_on_a_phone_the_first_track_is_above_the_fold_and_the_player_is_a_bottom_bar(page, radio):
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.get_by_role("button", name="Play station").click()
+    wait_until_playing_past(page, 0.2)
+    page.evaluate("window.scrollTo(0, 0)")
+    layout = page.evaluate(
+        """() => ({
+            scrollWidth: document.documentElement.scrollWidth,
+            firstTop: document.querySelector('#results .result').getBoundingClientRect().top,
+            playerTop: document.getElementById('player').getBoundingClientRect().top,
+            playerBottom: document.getElementById('player').getBoundingClientRect().bottom,
+            smallestTarget: Math.min(...[...document.querySelectorAll('#player button:not([hidden]), .result button')]
+                .filter(b => b.offsetParent).map(b => Math.min(b.offsetWidth, b.offsetHeight))),
+        })"""
+    )
+    assert layout["scrollWidth"] <= 390
+    assert 0 < layout["firstTop"] < layout["playerTop"]  # the first track shows above the player bar
+    assert layout["playerBottom"] == 844
+    small = page.evaluate(
+        """() => [...document.querySelectorAll('#player button:not([hidden]), .result button')]
+            .filter(b => b.offsetParent && Math.min(b.offsetWidth, b.offsetHeight) < 44).map(b => b.outerHTML.slice(0, 80))"""
+    )
+    assert layout["smallestTarget"] >= 44, small
