@@ -15,10 +15,11 @@ and then:
 
 The stranded batches are those the killed holder had taken and not finished (the worker's one; all the
 cluster had taken). Reported per run: seconds from the kill (process) or from the new start (cluster) until
-each stranded batch was taken again (the lease's take time, discovery/jobs), until every track was done,
-vectors stored against tracks, (track, model) pairs with more than one vector, batches whose completion the
-cluster logged twice, and failed jobs. Exits 1 if a vector is lost or duplicated, a batch completed twice,
-a job failed, nothing was stranded, or a stranded batch waited more than 120 s.
+each stranded batch was back in the queue and until a cluster took it again (its lease's take time,
+discovery/jobs), until every track was done; vectors stored against tracks, tracks with more than one
+vector, batches started again although the kill had not interrupted them (from the workers' logs), and
+failed jobs. Exits 1 if a vector is lost or duplicated, a batch ran twice, a job or track failed, nothing
+was stranded, or a stranded batch waited more than 120 s to be taken again.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 
 RECOVERY_LIMIT_S = 120.0  # issue 9: stranded batches are taken again within 2 minutes
 POLL_S = 0.05
-PROCESSED = re.compile(r"Processed '[^']*' \(([^)]+)\)")
+STARTED = re.compile(r" processing (\S+) 'embedding\.tasks\.embed_tracks'")  # a worker starts a job
 
 
 @dataclass
@@ -64,7 +65,7 @@ class Run:
     done_s: float = float("nan")  # all tracks done, from the same moment
     vectors: int = 0
     duplicated: int = 0
-    completed_twice: int = 0
+    run_twice: int = 0  # batches started again although the kill did not interrupt them
     failed_jobs: int = 0
     failed_tracks: int = 0
     finished_before_kill: int = 0
@@ -173,17 +174,18 @@ def as_epoch(moment: datetime) -> float:
 
 
 def kill_during_a_batch(cluster: Cluster, mode: str, jobs: dict[int, str], kill_after: int, limit: float):
-    """Wait until `kill_after` batches are done and another runs, then kill; (kill time, stranded job ids)."""
-    from django_q.models import OrmQ, Task
+    """Wait until `kill_after` batches are done and another runs, then kill; (kill time, stranded job ids,
+    the job that was running)."""
+    from django_q.models import OrmQ
 
     from discovery.jobs.models import JobLease
 
-    names = set(jobs.values())
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if cluster.process.poll() is not None:
             raise SystemExit(f"qcluster exited with {cluster.process.returncode}:\n{log_tail(cluster.log)}")
-        if Task.objects.filter(name__in=names).count() >= kill_after:
+        # Done means acknowledged (the job left the queue), not only saved: killing in between is another drill.
+        if len(jobs) - OrmQ.objects.filter(pk__in=jobs).count() >= kill_after:
             running = (
                 JobLease.objects.filter(job_id__in=jobs, started__isnull=False, worker_pid__isnull=False)
                 .order_by("-started")
@@ -202,7 +204,8 @@ def kill_during_a_batch(cluster: Cluster, mode: str, jobs: dict[int, str], kill_
                         JobLease.objects.filter(cluster_key=running.cluster_key).values_list("job_id", flat=True)
                     )
                 # Taken and not acknowledged: a job's lease goes with it when it is done.
-                return killed, set(OrmQ.objects.filter(pk__in=held & jobs.keys()).values_list("pk", flat=True))
+                stranded = set(OrmQ.objects.filter(pk__in=held & jobs.keys()).values_list("pk", flat=True))
+                return killed, stranded, running.job_id
         time.sleep(POLL_S)
     raise SystemExit(f"No batch was running within {limit:.0f} s:\n{log_tail(cluster.log)}")
 
@@ -244,7 +247,7 @@ def watch(stranded: set[int], killed: float, ids: list[int], jobs: dict[int, str
     raise SystemExit(f"Not every track was done within {limit:.0f} s of the kill.")
 
 
-def count_outcome(run: Run, ids: list[int], jobs: dict[int, str], model_name: str, logs: list[Path]) -> None:
+def count_outcome(run: Run, ids: list[int], jobs: dict[int, str], running: int, model_name: str, logs: list[Path]):
     from django.db.models import Count
     from django_q.models import Task
 
@@ -256,8 +259,9 @@ def count_outcome(run: Run, ids: list[int], jobs: dict[int, str], model_name: st
     run.duplicated = vectors.values("track_id").annotate(n=Count("id")).filter(n__gt=1).count()
     run.failed_tracks = Track.objects.filter(pk__in=ids, status=Track.Status.FAILED).count()
     run.failed_jobs = Task.objects.filter(name__in=jobs.values(), success=False).count()
-    completions = Counter(name for log in logs for name in PROCESSED.findall(log.read_text()))
-    run.completed_twice = sum(1 for name in jobs.values() if completions[name] > 1)
+    starts = Counter(name for log in logs for name in STARTED.findall(log.read_text()))
+    # Each batch starts once, and the one the kill interrupted once more.
+    run.run_twice = sum(1 for job, name in jobs.items() if starts[name] > 1 + (job == running))
 
 
 def drill(mode: str, clips: Path, work: Path, number: int, args) -> Run:
@@ -269,7 +273,7 @@ def drill(mode: str, clips: Path, work: Path, number: int, args) -> Run:
     connection.close()  # no connection of ours is open while processes are killed
     clusters = [start_cluster(work / f"run-{number}-cluster-1.log")]
     try:
-        killed, stranded = kill_during_a_batch(clusters[0], mode, jobs, args.kill_after, args.limit)
+        killed, stranded, running = kill_during_a_batch(clusters[0], mode, jobs, args.kill_after, args.limit)
         run.stranded = len(stranded)
         since = killed
         if mode == "cluster":
@@ -287,13 +291,15 @@ def drill(mode: str, clips: Path, work: Path, number: int, args) -> Run:
     finally:
         for cluster in clusters:
             stop_cluster(cluster)
-    count_outcome(run, ids, jobs, args.model, [cluster.log for cluster in clusters])
+    count_outcome(run, ids, jobs, running, args.model, [cluster.log for cluster in clusters])
     if run.vectors != run.tracks - run.failed_tracks:
         run.problems.append(f"{run.tracks - run.failed_tracks - run.vectors} vector(s) lost")
     if run.failed_tracks:
         run.problems.append(f"{run.failed_tracks} track(s) failed")
-    if run.duplicated or run.completed_twice:
-        run.problems.append(f"{run.duplicated} duplicated vector(s), {run.completed_twice} batch(es) completed twice")
+    if run.duplicated:
+        run.problems.append(f"{run.duplicated} track(s) with more than one vector")
+    if run.run_twice:
+        run.problems.append(f"{run.run_twice} batch(es) run again although done")
     if run.failed_jobs:
         run.problems.append(f"{run.failed_jobs} failed job(s)")
     if not run.stranded:
@@ -330,12 +336,12 @@ def seconds(values) -> str:
 
 def print_table(runs: list[Run], since: dict[str, str]) -> None:
     print("| run | mode | tracks | batches | stranded | released after (s) | taken again after (s) | "
-          "all done after (s) | vectors | duplicated | completed twice | failed jobs | load |")
+          "all done after (s) | vectors | duplicated | batches run twice | failed jobs | load |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for number, run in enumerate(runs, 1):
         print(f"| {number} | {run.mode} | {run.tracks} | {run.batches} | {run.stranded} | {seconds(run.released_s)} | "
               f"{seconds(run.retaken_s)} | {seconds(run.done_s)} | {run.vectors} | {run.duplicated} | "
-              f"{run.completed_twice} | {run.failed_jobs} | {run.load:.1f} |")
+              f"{run.run_twice} | {run.failed_jobs} | {run.load:.1f} |")
     for mode in sorted({run.mode for run in runs}):
         of_mode = [run for run in runs if run.mode == mode]
         released = statistics.median(max(run.released_s, default=float("nan")) for run in of_mode)

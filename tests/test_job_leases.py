@@ -67,8 +67,8 @@ def test_a_job_taken_by_a_cluster_that_died_is_offered_again_once():
     assert lease.func == "embedding.tasks.embed_tracks" and lease.group == "embed:musicnn" and lease.deliveries == 1
     assert broker.queue_size() == 0 and broker.stranded_size("embed:") == 1
 
-    assert release_stranded_jobs() == {"released": 1, "failed": 0}
-    assert release_stranded_jobs() == {"released": 0, "failed": 0}  # a second sweep finds nothing more
+    assert release_stranded_jobs() == {"released": 1, "failed": 0, "finished": 0}
+    assert release_stranded_jobs() == {"released": 0, "failed": 0, "finished": 0}  # a second sweep finds nothing more
     assert broker.queue_size() == 1 and broker.stranded_size() == 0
 
     assert [ack for ack, _ in taken_by(LIVE_CLUSTER).dequeue()] == [job_id]
@@ -81,7 +81,7 @@ def test_a_job_held_by_a_live_cluster_stays_with_it():
     broker = taken_by(LIVE_CLUSTER)
     queue_job(broker)
     broker.dequeue()
-    assert release_stranded_jobs() == {"released": 0, "failed": 0}
+    assert release_stranded_jobs() == {"released": 0, "failed": 0, "finished": 0}
     assert broker.lock_size() == 1
 
 
@@ -119,10 +119,37 @@ def test_a_job_whose_workers_keep_dying_is_failed_with_a_reason():
     job_id = queue_job(broker)
     broker.dequeue()
     JobLease.objects.filter(job_id=job_id).update(deliveries=Conf.MAX_ATTEMPTS)
-    assert release_stranded_jobs() == {"released": 0, "failed": 1}
+    assert release_stranded_jobs() == {"released": 0, "failed": 1, "finished": 0}
     assert not OrmQ.objects.exists() and not JobLease.objects.exists()
     task = Task.objects.get()
     assert not task.success and "died 3 times" in task.result
+
+
+def save_result(payload, success):
+    """What django-q2's monitor does with a finished job before it acknowledges it."""
+    task = SignedPackage.loads(payload)
+    Task.objects.create(id=task["id"], name=task["name"], func=task["func"], args=task["args"],
+                        kwargs=task["kwargs"], started=task["started"], stopped=timezone.now(), success=success)
+
+
+def test_a_job_finished_just_before_its_cluster_died_is_acknowledged_not_run_again():
+    broker = taken_by(DEAD_CLUSTER)
+    job_id = queue_job(broker)
+    [(_, payload)] = broker.dequeue()
+    save_result(payload, success=True)  # the cluster died between saving the result and acknowledging it
+    assert release_stranded_jobs() == {"released": 0, "failed": 0, "finished": 1}
+    assert not OrmQ.objects.filter(pk=job_id).exists() and not JobLease.objects.exists()
+    assert Task.objects.get().success  # its result stands
+
+
+@pytest.mark.parametrize("ack_failures, expected", [(True, "finished"), (False, "released")])
+def test_a_saved_failure_is_acknowledged_only_where_failures_are(monkeypatch, ack_failures, expected):
+    monkeypatch.setattr(Conf, "ACK_FAILURES", ack_failures)  # without, django-q2 retries a failure
+    broker = taken_by(DEAD_CLUSTER)
+    queue_job(broker)
+    [(_, payload)] = broker.dequeue()
+    save_result(payload, success=False)
+    assert release_stranded_jobs()[expected] == 1
 
 
 def test_finishing_a_job_drops_its_lease():

@@ -8,7 +8,9 @@ database (ClusterStat), and every pusher looks every few seconds for taken jobs 
 cluster stopped reporting, its process no longer exists on this machine, or the worker that started the job
 is no longer in its cluster's pool. Such a job is unlocked, exactly once (the unlock matches only the lock it
 saw), and the next free worker takes it. A job whose worker died `max_attempts` times is failed instead of
-being offered forever. Leases are bookkeeping only: if writing one fails, django-q2's retry still applies.
+being offered forever; one whose result was saved just before its cluster died (the monitor saves, then
+acknowledges) is acknowledged instead of run twice. Leases are bookkeeping only: if writing one fails,
+django-q2's retry still applies.
 
 Keeping the Stat in the database also makes django_q.status.Stat.get_all() work across processes, which the
 health check uses; with Django's default per-process cache it only ever sees its own process.
@@ -28,7 +30,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_q.brokers.orm import ORM
 from django_q.conf import Conf
-from django_q.models import OrmQ
+from django_q.models import OrmQ, Task
 from django_q.signing import BadSignature, SignedPackage
 from django_q.utils import get_func_repr
 
@@ -181,10 +183,19 @@ def stranded_leases() -> list[JobLease]:
 
 
 def release_stranded_jobs(broker=None) -> dict:
-    """Put stranded jobs back in the queue (or fail those whose workers kept dying); returns the counts."""
-    released = failed = 0
+    """Put stranded jobs back in the queue (or fail those whose workers kept dying); returns the counts.
+
+    A job whose result was saved before its cluster died, in the moment before the monitor acknowledged it,
+    is acknowledged here instead of being run a second time.
+    """
+    released = failed = finished = 0
     for lease in stranded_leases():
-        if Conf.MAX_ATTEMPTS and lease.deliveries >= Conf.MAX_ATTEMPTS:
+        if _result_was_saved(lease):
+            if OrmQ.objects.filter(pk=lease.job_id, lock=lease.job.lock).delete()[0]:
+                finished += 1
+                log.warning("Job %s (%s) had finished when its cluster stopped; it is acknowledged, not run again",
+                            lease.job_id, lease.func)
+        elif Conf.MAX_ATTEMPTS and lease.deliveries >= Conf.MAX_ATTEMPTS:
             failed += _fail(lease, broker)
         elif OrmQ.objects.filter(pk=lease.job_id, lock=lease.job.lock).update(lock=timezone.now()):
             released += 1
@@ -193,7 +204,18 @@ def release_stranded_jobs(broker=None) -> dict:
                 lease.job_id, lease.func, lease.host, lease.worker_pid or lease.sentinel_pid,
             )
     ClusterStat.objects.filter(seen__lt=timezone.now() - FORGET_STATS_AFTER).delete()
-    return {"released": released, "failed": failed}
+    return {"released": released, "failed": failed, "finished": finished}
+
+
+def _result_was_saved(lease: JobLease) -> bool:
+    """Whether the monitor saved this job's result, one the monitor would then have acknowledged."""
+    try:
+        task_id = SignedPackage.loads(lease.job.payload).get("id")
+    except BadSignature:
+        return False
+    results = Task.objects.filter(id=task_id)
+    # As django-q2's monitor: a success is acknowledged, a failure only with ack_failures (else it is retried).
+    return (results if Conf.ACK_FAILURES else results.filter(success=True)).exists()
 
 
 def _fail(lease: JobLease, broker) -> int:
