@@ -82,6 +82,7 @@ def fit_umap(vectors: np.ndarray):
         random_state=RANDOM_STATE,
         transform_seed=RANDOM_STATE,
         low_memory=True,
+        n_jobs=1,  # what a fixed random_state implies anyway; said here so umap does not warn
     )
     reducer.fit(np.asarray(vectors, dtype=np.float32))
     return reducer

@@ -16,6 +16,7 @@ from discovery.atlas.payload import NO_ALBUM, NO_TAG, bounds_of, encode_points
 from discovery.engine.spread import farthest_point_order
 from discovery.lib.forms import ListenerError
 from embedding.models import EmbeddingModel, TrackEmbedding
+from taste.sliders.services import LinearHead, SliderDark, steering_sliders
 from taste.stations.forms import MAX_SEEDS
 from taste.stations.models import Station, Thumb
 from taste.stations.recommendations import upcoming
@@ -113,6 +114,13 @@ def map_payload(layout: MapLayout) -> Payload:
     return payload
 
 
+def lit_sliders(user, layout: MapLayout | None):
+    """The sliders that can colour this listener's map: lit, theirs or public, learnt on the map's model."""
+    if layout is None:
+        return []
+    return list(steering_sliders(user).filter(embedding_model=layout.model).order_by("name"))
+
+
 def map_summary(layout: MapLayout | None) -> dict:
     if layout is None:
         model = EmbeddingModel.default()
@@ -174,3 +182,31 @@ def station_from_selection(owner, track_ids: list[int]) -> Station:
     ids = [track_id for track_id, _ in rows]
     seeds = [ids[i] for i in farthest_point_order([vector for _, vector in rows], MAX_SEEDS)]
     return create_station(owner, seeds, f"From the map: {len(rows)} tracks")
+
+
+_SLIDER_SQL = """
+SELECT p.track_id, -(e.vector <#> %s::vector)
+FROM atlas_mappoint p
+JOIN tracks_track t ON t.id = p.track_id
+LEFT JOIN embedding_trackembedding e ON e.track_id = p.track_id AND e.model_id = %s
+WHERE p.layout_id = %s AND NOT t.hidden AND t.duplicate_of_id IS NULL
+ORDER BY p.track_id
+"""
+
+
+def slider_values(layout: MapLayout, slider) -> bytes:
+    """A lit slider's prediction for every point, in the payload's order, as one byte each: 0 for the least of
+    its word on the map, 255 for the most (its predictions standardised, ±2.5 standard deviations)."""
+    if slider.embedding_model_id != layout.model_id:
+        raise ListenerError(f"“{slider.name}” learnt on another model's vectors than this map's.")
+    try:
+        head = LinearHead.of(slider)
+    except SliderDark as dark:
+        raise ListenerError(f"“{slider.name}” is still dark: {dark}") from dark
+    coef = "[" + ",".join(f"{float(c):.7g}" for c in head.coef) + "]"
+    with connection.cursor() as cursor:
+        cursor.execute(_SLIDER_SQL, [coef, layout.model_id, layout.pk])
+        dots = np.array([row[1] if row[1] is not None else np.nan for row in cursor.fetchall()], dtype=np.float64)
+    z = (head.intercept + dots - head.prediction_mean) / max(head.prediction_std, 1e-9)
+    scaled = np.nan_to_num((np.clip(z, -2.5, 2.5) + 2.5) / 5.0 * 255.0, nan=127.0)
+    return np.rint(scaled).astype(np.uint8).tobytes()

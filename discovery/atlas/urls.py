@@ -9,6 +9,7 @@ urlpatterns = [
     path("map/summary.json", views.map_summary_json, name="map_summary"),
     path("map/tracks/<int:pk>.json", views.map_track, name="map_track"),
     path("map/locate.json", views.map_locate, name="map_locate"),
+    path("map/sliders/<int:pk>.bin", views.map_slider, name="map_slider"),
     path("map/stations/<int:pk>.json", views.map_station, name="map_station"),
     path("map/station/", views.map_selection_station, name="map_selection_station"),
     path("path/", views.path_page, name="path"),

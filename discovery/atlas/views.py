@@ -9,15 +9,18 @@ from discovery.atlas.forms import LocateForm, MapPageForm, ModelChoiceForm, Path
 from discovery.atlas.paths import sonic_path
 from discovery.atlas.services import (
     current_layout,
+    lit_sliders,
     locate,
     map_payload,
     map_summary,
+    slider_values,
     station_from_selection,
     station_overlay,
     track_card,
 )
 from discovery.lib.forms import cleaned
 from discovery.lib.http import answers_listener_errors
+from taste.sliders.services import steering_sliders
 from taste.stations.models import Station
 from taste.stations.playlists import m3u, signed_audio_url
 from tracks.models import Track
@@ -43,7 +46,13 @@ def map_page(request):
     station = _get_station_for_user(request, data["station"]) if data["station"] else None
     layout = current_layout(data["model"])
     stations = Station.objects.filter(owner=request.user).order_by("-pk")[:30]
-    context = {"layout": layout, "station": station, "stations": stations, "model_name": data["model"]}
+    context = {
+        "layout": layout,
+        "station": station,
+        "stations": stations,
+        "sliders": lit_sliders(request.user, layout),
+        "model_name": data["model"],
+    }
     return render(request, "atlas/map.html", context)
 
 
@@ -86,6 +95,15 @@ def map_track(request, pk):
 def map_locate(request):
     data = cleaned(LocateForm(request.GET))
     return JsonResponse({"tracks": locate(_layout_or_404(request), data["q"])})
+
+
+@login_required
+@require_safe
+@answers_listener_errors
+def map_slider(request, pk):
+    layout = _layout_or_404(request)
+    slider = get_object_or_404(steering_sliders(request.user), pk=pk)
+    return HttpResponse(slider_values(layout, slider), content_type="application/octet-stream")
 
 
 @login_required
