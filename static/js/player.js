@@ -12,8 +12,6 @@
 (function () {
   "use strict";
 
-  var EARLY_SKIP_S = 30; // shown to the listener; the server decides what a skip means for the ranking
-
   var state = {
     queue: [], // [{id, src, title, artist, art, why}], the current track at state.index
     index: -1,
@@ -137,6 +135,7 @@
     render();
     announce("Playing " + track.title + (track.artist ? " by " + track.artist : ""));
     closeRating();
+    save();
     if (state.station && track.id) {
       post(el().dataset.nowUrl, { track: track.id, station: state.station }).then(refillRadio);
     }
@@ -286,8 +285,6 @@
       navigator.mediaSession.setActionHandler("pause", toggle);
       navigator.mediaSession.setActionHandler("nexttrack", next);
     }
-    // A tab closed after a track was properly heard still counts it; a few seconds are not taken as a skip.
-    window.addEventListener("pagehide", function () { if (state.listened >= EARLY_SKIP_S) report("skipped"); });
   }
 
   document.addEventListener("click", function (event) {
@@ -348,8 +345,56 @@
     }
   });
 
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", wireAudio);
-  else wireAudio();
+  // --- surviving a full page load ----------------------------------------------------------------------------
+  // Boosted navigation keeps the music playing; a full load (a typed address, the admin and back, a reload)
+  // starts a new document. The queue, the position and how much of the track was heard are kept in this tab's
+  // sessionStorage, so that the player comes back where it was, paused (browsers do not let a page start sound
+  // by itself), and the track's play is reported once, by the document where it ends.
+
+  var SAVED = "wavelength-player";
+
+  function save() {
+    try {
+      sessionStorage.setItem(SAVED, JSON.stringify({ queue: state.queue, index: state.index, station: state.station,
+        time: audio() ? audio().currentTime : 0, listened: state.listened, reported: state.reported }));
+    } catch (error) { /* storage full or disabled: nothing to keep */ }
+  }
+
+  function restore() {
+    var saved;
+    try { saved = JSON.parse(sessionStorage.getItem(SAVED) || "null"); } catch (error) { saved = null; }
+    if (!saved || !saved.queue || !saved.queue[saved.index] || !audio()) return;
+    state.queue = saved.queue;
+    state.index = saved.index;
+    state.station = saved.station;
+    // The same play goes on in this document: it is reported once, when it ends here (a tab closed mid-track
+    // reports nothing, rather than a skip it was not).
+    state.listened = saved.listened || 0;
+    state.reported = saved.reported !== false;
+    var a = audio();
+    a.preload = "metadata";
+    a.src = current().src;
+    a.addEventListener("loadedmetadata", function seek() {
+      a.removeEventListener("loadedmetadata", seek);
+      if (saved.time > 0 && saved.time < a.duration) a.currentTime = saved.time;
+      state.lastTime = a.currentTime;
+    });
+    render();
+  }
+
+  var lastSave = 0;
+  document.addEventListener("timeupdate", function () {
+    if (Date.now() - lastSave > 2000) { lastSave = Date.now(); save(); }
+  }, true);
+  window.addEventListener("pagehide", save);
+
+  function start() {
+    wireAudio();
+    restore();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 
   // For tests and outside tools: the player's state, read-only.
   window.wavelengthPlayer = {

@@ -212,3 +212,15 @@ def test_on_a_phone_the_first_track_is_above_the_fold_and_the_player_is_a_bottom
             .filter(b => b.offsetParent && Math.min(b.offsetWidth, b.offsetHeight) < 44).map(b => b.outerHTML.slice(0, 80))"""
     )
     assert layout["smallestTarget"] >= 44, small
+
+
+def test_after_a_full_reload_the_player_comes_back_where_it_was_paused(page, radio):
+    page.get_by_role("button", name="Play station").click()
+    wait_until_playing_past(page, 2.5)
+    playing = playing_track(page)
+    page.reload()  # a full load: a new document and a new audio element
+    page.wait_for_function(f"() => {AUDIO}.readyState >= 1 && {AUDIO}.currentTime > 2")
+    assert playing_track(page) == playing and page.evaluate(f"{AUDIO}.paused")
+    expect(page.locator("#player [data-action=toggle]")).to_be_enabled()
+    page.locator("#player [data-action=toggle]").click()
+    wait_until_playing_past(page, 3)
