@@ -224,3 +224,18 @@ def test_after_a_full_reload_the_player_comes_back_where_it_was_paused(page, rad
     expect(page.locator("#player [data-action=toggle]")).to_be_enabled()
     page.locator("#player [data-action=toggle]").click()
     wait_until_playing_past(page, 3)
+
+
+def test_what_is_playing_can_be_rated_on_ones_sliders_from_the_player(page, radio):
+    from taste.sliders.models import SliderRating
+    from taste.sliders.services import create_slider
+
+    slider = create_slider(radio.owner, name="dreamy", low_label="awake", high_label="dreamy", public=False)
+    page.get_by_role("button", name="Play station").click()
+    wait_until_playing_past(page, 0.3)
+    playing = playing_track(page)
+    page.locator("#player").get_by_role("button", name="Rate").click()
+    page.locator("#player-rate").get_by_role("button", name="dreamy 4").click()
+    page.wait_for_function("() => !document.querySelector('.htmx-request')")
+    assert SliderRating.objects.get(slider=slider, track_id=int(playing)).value == 4
+    assert page.evaluate(f"!{AUDIO}.paused")
