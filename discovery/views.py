@@ -13,8 +13,10 @@ from discovery.forms import SearchForm, SeedChipForm
 from discovery.lib.forms import cleaned
 from discovery.lib.http import answers_listener_errors
 from discovery.services import chosen_seeds, corpus_summary, is_new_chip, search_page
+from embedding.base import DEFAULT_TRAINED_MODEL
 from embedding.models import EmbeddingModel
 from embedding.progress import embedding_progress
+from embedding.training_jobs import latest_training_run
 from taste.stations.services import seedable_ids, seedable_tracks
 from tracks.models import Track
 
@@ -24,6 +26,7 @@ def home(request):
     context = {"corpus": corpus_summary(), "stations": request.user.stations.all()[:10]}
     if request.user.is_staff:
         context["progress"] = embedding_progress()
+        context["training_run"], context["trained_model"] = latest_training_run(), DEFAULT_TRAINED_MODEL
     return render(request, "discovery/home.html", context)
 
 

@@ -52,6 +52,7 @@ DEFAULT_MODEL = "musicnn"
 # Models trained here (`manage.py train_embedder --name wavelength-...`) are found by this prefix: each is a
 # checkpoint of the same network, loaded by the same factory with its name.
 TRAINED_PREFIX = "wavelength-"
+DEFAULT_TRAINED_MODEL = "wavelength-1"
 TRAINED_NAME = re.compile(r"wavelength-[a-z0-9][a-z0-9-]{0,40}")
 TRAINED_FACTORY = "embedding.wavelength:load_embedder"
 

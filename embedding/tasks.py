@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from embedding.base import AudioEmbedder, load_embedder
+from embedding.base import AudioEmbedder, ModelUnavailable, load_embedder
 from embedding.models import TrainingRun
 from embedding.services import embed_batch, register_model
 from embedding.training import train_library_model
@@ -34,8 +34,16 @@ def train_embedder(run_id: int, device: str = "auto") -> dict:
         summary = train_library_model(
             run.name, epochs=run.epochs, max_minutes=run.max_minutes, device=device, run=run
         )
+    except (ValueError, ModelUnavailable) as error:
+        # Too little music, or no musicnn: trying again changes nothing, so the run just says why.
+        _fail(run, error)
+        return {"run": run_id, "failed": str(error)}
     except Exception as error:
-        run.status, run.message = TrainingRun.Status.FAILED, str(error)
-        run.save(update_fields=["status", "message", "updated"])
+        _fail(run, error)
         raise
     return {"run": run_id, "name": run.name, "epochs": summary["epochs_done"], "stopped": summary["stopped"]}
+
+
+def _fail(run: TrainingRun, error: Exception) -> None:
+    run.status, run.message = TrainingRun.Status.FAILED, str(error)
+    run.save(update_fields=["status", "message", "updated"])

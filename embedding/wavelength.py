@@ -22,13 +22,13 @@ import torch
 from django.conf import settings
 
 from discovery.lib.hashing import files_sha256
-from embedding.base import EmbeddingBatch, ModelUnavailable, l2_normalise, normalise_level
+from embedding.base import DEFAULT_TRAINED_MODEL, EmbeddingBatch, ModelUnavailable, l2_normalise, normalise_level
 from embedding.devices import resolve_device
 from embedding.musicnn import INPUT_LEVEL_DBFS, SAMPLE_RATE, clip_patches
 from embedding.musicnn import load_embedder as load_musicnn
 from embedding.wavelength_training import CheckpointError, build_model, read_checkpoint
 
-DEFAULT_NAME = "wavelength-1"
+DEFAULT_NAME = DEFAULT_TRAINED_MODEL
 FEATURES = "musicnn penultimate (200-d) per 3-s patch, RMS set to -14 dBFS"
 
 

@@ -1,0 +1,117 @@
+"""The wavelength model file: shapes, pooling and each loss term on tiny hand-made inputs."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from embedding.wavelength_network import (
+    Wavelength,
+    WavelengthConfig,
+    gpu_config,
+    info_nce,
+    masked_segment_loss,
+    training_loss,
+    uniformity,
+    vicreg_covariance,
+    vicreg_variance,
+)
+
+TINY = WavelengthConfig(feature_dim=12, context_segments=6, d_model=16, n_layer=1, n_head=2, out_dim=8, dropout=0.0)
+
+
+@pytest.fixture
+def model():
+    torch.manual_seed(0)
+    return Wavelength(TINY).eval()
+
+
+def test_forward_gives_per_segment_states_and_one_projection_per_track(model):
+    features = torch.randn(3, 5, 12)
+    valid = torch.ones(3, 5, dtype=torch.bool)
+    states, projection = model(features, valid)
+    assert states.shape == (3, 5, 16) and projection.shape == (3, 8)
+
+
+def test_padded_segments_change_nothing(model):
+    features = torch.randn(1, 4, 12)
+    padded = torch.cat([features, torch.randn(1, 2, 12) * 100], dim=1)
+    valid = torch.tensor([[True] * 4 + [False] * 2])
+    _, short = model(features, torch.ones(1, 4, dtype=torch.bool))
+    _, long = model(padded, valid)
+    assert torch.allclose(short, long, atol=1e-5)
+
+
+def test_a_track_longer_than_the_context_is_read_in_windows_into_a_unit_vector(model):
+    vector = model.embed_track(torch.randn(17, 12))
+    assert vector.shape == (8,) and float(vector.norm()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_context_is_enforced(model):
+    with pytest.raises(AssertionError):
+        model(torch.randn(1, 7, 12), torch.ones(1, 7, dtype=torch.bool))
+
+
+@torch.no_grad()
+def test_masked_segment_loss_counts_only_masked_segments(model):
+    states = torch.randn(2, 4, 16)
+    features = torch.randn(2, 4, 12)
+    masked = torch.zeros(2, 4, dtype=torch.bool)
+    masked[0, 1] = True
+    expected = F.mse_loss(model.predictor(states[0, 1]), model.standardise(features[0, 1]))
+    assert float(masked_segment_loss(model, states, features, masked)) == pytest.approx(float(expected))
+    assert float(masked_segment_loss(model, states, features, torch.zeros_like(masked))) == 0.0
+
+
+def test_info_nce_is_low_for_matching_pairs_and_chance_for_random_ones():
+    a = F.normalize(torch.eye(4), dim=1)
+    assert float(info_nce(a, a, temperature=0.1)) < 0.01
+    torch.manual_seed(1)
+    random = F.normalize(torch.randn(64, 32), dim=1)
+    shuffled = F.normalize(torch.randn(64, 32), dim=1)
+    assert float(info_nce(random, shuffled, temperature=1.0)) == pytest.approx(math.log(64), rel=0.05)
+
+
+def test_uniformity_prefers_spread_vectors_to_collapsed_ones():
+    spread = F.normalize(torch.randn(64, 16), dim=1)
+    collapsed = F.normalize(torch.ones(64, 16) + 0.01 * torch.randn(64, 16), dim=1)
+    assert float(uniformity(spread)) < -2.0 < float(uniformity(collapsed))
+
+
+def test_vicreg_terms_punish_collapse_and_correlation():
+    z = torch.randn(256, 8)
+    assert float(vicreg_variance(z)) < 0.1 < float(vicreg_variance(0.01 * z))
+    correlated = torch.cat([z[:, :1]] * 8, dim=1)
+    assert float(vicreg_covariance(z)) < 0.2 < float(vicreg_covariance(correlated))
+
+
+@torch.no_grad()
+def test_each_weight_scales_its_term(model):
+    torch.manual_seed(2)
+    views = (torch.randn(4, 6, 12), torch.randn(4, 6, 12))
+    valid = torch.ones(4, 6, dtype=torch.bool)
+    masked = torch.zeros(4, 6, dtype=torch.bool)
+    masked[:, 2] = True
+    terms = training_loss(model, *views, valid, valid, masked, masked)
+    expected = terms.masked + terms.contrast + 0.2 * terms.uniformity
+    assert float(terms.total) == pytest.approx(float(expected), rel=1e-5)
+    model.config = WavelengthConfig(
+        **{
+            **TINY.to_dict(),
+            "w_masked": 0.0,
+            "w_contrast": 0.0,
+            "w_uniformity": 0.0,
+            "w_variance": 1.0,
+            "w_covariance": 2.0,
+        }
+    )
+    terms = training_loss(model, *views, valid, valid, masked, masked)
+    assert float(terms.total) == pytest.approx(float(terms.variance + 2 * terms.covariance), rel=1e-5)
+
+
+def test_the_gpu_config_is_larger_and_the_config_round_trips():
+    assert gpu_config().d_model > WavelengthConfig().d_model
+    assert WavelengthConfig.from_dict(TINY.to_dict()) == TINY
+    with pytest.raises(ValueError, match="Unknown wavelength config field"):
+        WavelengthConfig.from_dict({"layers": 3})
