@@ -29,4 +29,5 @@ def training(request):
     if request.method == "POST":
         data = cleaned(TrainingForm(request.POST))
         queue_training(DEFAULT_TRAINED_MODEL, epochs=data["epochs"], max_minutes=data["max_minutes"])
-    return render(request, "embedding/partials/training.html", {"run": latest_training_run(), "name": DEFAULT_TRAINED_MODEL})
+    context = {"run": latest_training_run(), "name": DEFAULT_TRAINED_MODEL}
+    return render(request, "embedding/partials/training.html", context)
