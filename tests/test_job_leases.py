@@ -76,6 +76,17 @@ def test_a_job_taken_by_a_cluster_that_died_is_offered_again_once():
     assert OrmQ.objects.count() == 1  # the same job, not a copy
 
 
+def test_a_released_job_is_taken_again_before_the_jobs_queued_after_it():
+    broker = taken_by(DEAD_CLUSTER)
+    first, *later = [queue_job(broker) for _ in range(3)]
+    assert [ack for ack, _ in broker.dequeue()] == [first]
+    release_stranded_jobs()
+    # Each update moved the job's row behind the others on disk: without an order it would come last.
+    live = taken_by(LIVE_CLUSTER)
+    assert [ack for _ in range(3) for ack, _ in live.dequeue()] == [first, *later]
+    assert live.dequeue() is None  # an empty queue: django-q2's pusher polls again
+
+
 def test_a_job_held_by_a_live_cluster_stays_with_it():
     LeasedORM().set_stat(LIVE_CLUSTER, packed_status(), 3)
     broker = taken_by(LIVE_CLUSTER)

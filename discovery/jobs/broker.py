@@ -7,7 +7,8 @@ the cluster that took it, each cluster's heartbeat (the Stat django-q2 saves eve
 database (ClusterStat), and every pusher looks every few seconds for taken jobs whose holder is gone: the
 cluster stopped reporting, its process no longer exists on this machine, or the worker that started the job
 is no longer in its cluster's pool. Such a job is unlocked, exactly once (the unlock matches only the lock it
-saw), and the next free worker takes it. A job whose worker died `max_attempts` times is failed instead of
+saw), and the next free worker takes it: jobs are taken oldest first, so a released job does not wait
+behind those queued after it. A job whose worker died `max_attempts` times is failed instead of
 being offered forever; one whose result was saved just before its cluster died (the monitor saves, then
 acknowledges) is acknowledged instead of run twice. Leases are bookkeeping only: if writing one fails,
 django-q2's retry still applies.
@@ -103,10 +104,29 @@ class LeasedORM(ORM):
 
     def dequeue(self):
         self._sweep_now_and_then()
-        tasks = super().dequeue()
+        tasks = self._take_oldest()
         if tasks and self.stat_key:
             self._record_takes(tasks)
         return tasks
+
+    def _take_oldest(self):
+        """django-q2's ORM dequeue, oldest job first.
+
+        Its query has no order, so PostgreSQL answers in the order the rows lie on disk; taking and then
+        releasing a job rewrites its row behind every job queued since, and a killed worker's batch would
+        wait for the whole queue to drain.
+        """
+        now = timezone.now()
+        waiting = list(self.get_connection().filter(key=self.list_key, lock__lt=now).order_by("pk")[: Conf.BULK])
+        if not waiting:
+            time.sleep(Conf.POLL)  # as django-q2's: an empty queue spares the CPU
+            return None
+        # A job another cluster took first no longer has the lock that was read; it is skipped.
+        return [
+            (job.pk, job.payload)
+            for job in waiting
+            if self.get_connection().filter(pk=job.pk, lock=job.lock).update(lock=self.timeout(job))
+        ]
 
     def _record_takes(self, tasks):
         holder = {
