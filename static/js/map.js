@@ -142,6 +142,9 @@
         lassoMinDist: 2,
         deselectOnDblClick: false,
         performanceMode: data.n > 200000,
+        // Events as they happen, not after the next frame: with software rendering a frame of 100k points
+        // takes a fifth of a second, and a hover should not wait for it.
+        syncEvents: true,
       });
       api.plot = plot;
       api.data = data;
