@@ -240,7 +240,8 @@ def table(title: str, results: list[dict]) -> str:
     for row in results:
         lines.append(
             f"| {row['model']} | {row['tracks']} | {cell(row, 'p10')} | {cell(row, 'twin_top1')} | "
-            f"{cell(row, 'twin_mrr')} | {cell(row, 'twins', '{}')} | {cell(row, 'mean_cos')} | {cell(row, 'pr', '{:.1f}')} |"
+            f"{cell(row, 'twin_mrr')} | {cell(row, 'twins', '{}')} | {cell(row, 'mean_cos')} | "
+            f"{cell(row, 'pr', '{:.1f}')} |"
         )
     return "\n".join(lines)
 
