@@ -6,7 +6,7 @@ the glue that reads seeds, thumbs and slider knobs and turns them into those arr
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from django.conf import settings
@@ -20,6 +20,7 @@ from embedding.models import EmbeddingModel
 from embedding.samples import corpus_sample, corpus_tag_means
 from embedding.vector_index import track_vectors
 from taste.sliders.services import steering_heads
+from taste.stations.constellations import TWO_TOWER, next_track_query
 from taste.stations.listening import listening_signals, recently_played_ids
 from taste.stations.models import Station, Thumb
 from taste.stations.services import Knobs
@@ -117,7 +118,9 @@ def recommendations(
         [state.like_ages[t.pk] for t in likes],
     )
     throughline = throughline_vector(seed_vectors)
-    candidates = station_candidates(model, throughline, anchors.vectors, exclude_ids)
+    # What plays next is gathered around the two-tower's query where it beat the centroid (constellations.py).
+    query, chooser = next_track_query(model.name, anchors.vectors, throughline)
+    candidates = station_candidates(model, query, anchors.vectors, exclude_ids)
     if not len(candidates):
         return []
 
@@ -147,6 +150,8 @@ def recommendations(
             listening=station_listening(station, model),
         )
     )
+    if chooser == TWO_TOWER:
+        ranked = [replace(r, why=f"{r.why} · found by the two-tower recommender") for r in ranked]
     tracks = Track.objects.in_bulk([r.track_id for r in ranked])
     return [Recommendation(track=tracks[r.track_id], ranked=r) for r in ranked]
 
