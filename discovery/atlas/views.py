@@ -21,6 +21,7 @@ from discovery.atlas.services import (
 from discovery.lib.forms import cleaned
 from discovery.lib.http import answers_listener_errors
 from taste.sliders.services import steering_sliders
+from taste.stations.constellations import constellation
 from taste.stations.models import Station
 from taste.stations.playlists import m3u, signed_audio_url
 from tracks.models import Track
@@ -51,6 +52,7 @@ def map_page(request):
         "station": station,
         "stations": stations,
         "sliders": lit_sliders(request.user, layout),
+        "recommender": constellation(layout.model.name) if layout else None,
         "model_name": data["model"],
     }
     return render(request, "atlas/map.html", context)

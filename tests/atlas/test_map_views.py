@@ -132,3 +132,14 @@ def test_a_lit_sliders_colours_follow_its_prediction(owner_client, owner, mapped
     first = {t: float(v[0]) for t, v in TrackEmbedding.objects.filter(model=model).values_list("track_id", "vector")}
     values = [first[t] for t in order]
     assert np.corrcoef(values, colours)[0, 1] > 0.95
+
+
+def test_the_page_says_which_recommender_chooses_what_plays_next(owner_client, mapped, settings, tmp_path):
+    from taste.stations.constellations import recommender_path
+
+    settings.RECOMMENDER_DIR = tmp_path / "recommenders"
+    model, _ = mapped
+    path = recommender_path(model.name)
+    path.parent.mkdir()
+    path.write_text('{"beats_centroid": false, "verdict": "The centroid chooses what plays next: it won."}')
+    assert b"The centroid chooses what plays next: it won." in owner_client.get("/map/").content
