@@ -408,6 +408,7 @@ def run_summary(run: Run) -> list[str]:
         f"taken again after {seconds(run.retaken_s)} s",
         f"all done after {seconds(run.done_s)} s",
         f"{run.vectors}/{run.tracks} vectors",
+        *([f"{run.finished_before_kill} batch(es) finished as the kill landed"] if run.finished_before_kill else []),
         *run.problems,
     ]
 
