@@ -25,7 +25,7 @@ from tracks.models import Track
 
 TOP_TAGS_SHOWN = 3
 LOCATE_LIMIT = 20
-LASSO_MAX_TRACKS = 100_000
+CONSTELLATION_LINKS = 10
 
 
 def current_layout(model_name: str = "") -> MapLayout | None:
@@ -156,15 +156,19 @@ def locate(layout: MapLayout, query: str) -> list[dict]:
 
 
 def station_overlay(station: Station) -> dict:
-    """The station drawn over the map: its seeds, likes, dislikes and the radio's next tracks."""
+    """The station drawn over the map: its seeds, likes, dislikes, the radio's next tracks and the links from
+    each of the first few to its anchor."""
     thumbs = list(station.thumbs.values_list("track_id", "value"))
+    queue = upcoming(station)
     return {
         "station": station.pk,
         "name": station.name,
         "seeds": list(station.seed_links.order_by("position").values_list("track_id", flat=True)),
         "likes": [track_id for track_id, value in thumbs if value == Thumb.UP],
         "dislikes": [track_id for track_id, value in thumbs if value == Thumb.DOWN],
-        "queue": [rec.track.pk for rec in upcoming(station)],
+        "queue": [rec.track.pk for rec in queue],
+        # The constellation: each of the next tracks linked to the anchor it is most like (its why line's).
+        "links": [[rec.ranked.why_anchor_id, rec.track.pk] for rec in queue[:CONSTELLATION_LINKS]],
     }
 
 

@@ -241,7 +241,8 @@
         state.pathPicks.forEach(function (id) { rings([id], "#ffc857", 9); });
         var s = state.station;
         if (s) {
-          line(s.queue.slice(0, 20), "rgba(255,255,255,.55)", 1.5);
+          line(s.queue.slice(0, 20), "rgba(255,255,255,.35)", 1);
+          (s.links || []).forEach(function (link) { line(link, cssVar("--accent", "#7cc4ff"), 1.5); });
           rings(s.queue.slice(0, 20), "#ffffff", 4);
           rings(s.dislikes, cssVar("--danger", "#ff8a80"), 6);
           rings(s.likes, cssVar("--ok", "#9be39b"), 6);

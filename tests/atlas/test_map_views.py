@@ -104,6 +104,8 @@ def test_a_station_overlay_lists_seeds_likes_dislikes_and_the_queue(owner_client
     overlay = owner_client.get(f"/map/stations/{station.pk}.json").json()
     assert overlay["seeds"] == ids[:2] and overlay["likes"] == [ids[5]] and overlay["dislikes"] == [ids[6]]
     assert overlay["queue"] and not set(overlay["queue"]) & {ids[0], ids[1], ids[6]}
+    anchors = {ids[0], ids[1], ids[5]}
+    assert overlay["links"] and all(a in anchors and t in overlay["queue"] for a, t in overlay["links"])
     assert Thumb.objects.count() == 2
 
 
