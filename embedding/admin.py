@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Exists, OuterRef
 
 from embedding.models import EmbeddingModel, TrackEmbedding
+from embedding.promotion import NotReadyToPromote, promote_to_default
 from embedding.services import enqueue_embedding, mark_pending_and_enqueue
 from tracks.admin import TrackAdmin
 from tracks.models import Track
@@ -32,9 +33,14 @@ class EmbeddingModelAdmin(admin.ModelAdmin):
             self.message_user(request, "Choose exactly one model to make the default.", messages.ERROR)
             return
         model = queryset.get()
-        model.is_default = True
-        model.save()
-        self.message_user(request, f"{model.name} is now the default model.", messages.SUCCESS)
+        try:
+            notes = promote_to_default(model)
+        except NotReadyToPromote as error:
+            self.message_user(request, str(error), messages.ERROR)
+            return
+        self.message_user(request, f"The {model.name} model is now the default.", messages.SUCCESS)
+        for note in notes:
+            self.message_user(request, note, messages.WARNING)
 
 
 class EmbeddedByFilter(admin.SimpleListFilter):
