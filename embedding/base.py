@@ -43,7 +43,7 @@ class AudioEmbedder(Protocol):
 
 # name -> "module:factory". The factory takes keyword options (e.g. device="cpu") and returns an AudioEmbedder.
 REGISTRY: dict[str, str] = {
-    "musicnn": "embedding.musicnn:load_embedder",
+    "musicnn": "embedding.segments:load_musicnn",  # embedding.musicnn's, keeping its per-patch features
     "spectral": "embedding.spectral:load_embedder",
     "musicfm": "embedding.musicfm:load_embedder",
     "wavelength-1": "embedding.wavelength:load_embedder",

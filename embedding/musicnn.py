@@ -176,6 +176,9 @@ class MusicnnEmbedder:
         self.device = device
         self.batch_size = batch_size
         self.weights_sha256 = weights_sha256
+        # Called with (waveforms, per-clip (patches, 200) penultimate features) after each batch, where set:
+        # embedding.segments keeps them for our own model, which reads them.
+        self.keep_patches = None
         self.settings = {
             "checkpoint": CHECKPOINT_NAME,
             "package": "musicnn==0.1.0",
@@ -209,6 +212,8 @@ class MusicnnEmbedder:
         penultimate, probabilities = self.forward_patches(patches)
         bounds = np.cumsum([0] + [len(p) for p in per_clip])
         vectors = np.stack([penultimate[a:b].mean(axis=0) for a, b in zip(bounds[:-1], bounds[1:])])
+        if self.keep_patches is not None:
+            self.keep_patches(waveforms, [penultimate[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
         tags = [
             dict(zip(MSD_LABELS, probabilities[a:b].mean(axis=0).astype(float).tolist()))
             for a, b in zip(bounds[:-1], bounds[1:])

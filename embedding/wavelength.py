@@ -5,16 +5,14 @@ A clip is cut into musicnn's 3-s patches; each patch becomes a 200-d feature thr
 `manage.py train_embedder`, reads the sequence and pools it.
 
 The frozen features are the costly part, and training and embedding need the same ones, so they are computed
-once and kept as files under WAVELENGTH_DATA/segments/, named by the SHA-256 of the decoded waveform (a
-changed file decodes differently and gets new features; the folder names musicnn's weights, so new weights
-never meet old features). Checkpoints live in WAVELENGTH_DATA/models/<name>.pt.
+once and kept (embedding.segments; the `musicnn` model keeps them too as it embeds). Checkpoints live in
+WAVELENGTH_DATA/models/<name>.pt.
 
 A model whose checkpoint is missing or broken raises ModelUnavailable with what to do; nothing falls back.
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +24,7 @@ from embedding.base import DEFAULT_TRAINED_MODEL, EmbeddingBatch, ModelUnavailab
 from embedding.devices import resolve_device
 from embedding.musicnn import INPUT_LEVEL_DBFS, SAMPLE_RATE, clip_patches
 from embedding.musicnn import load_embedder as load_musicnn
+from embedding.segments import SegmentStore
 from embedding.wavelength_training import CheckpointError, build_model, read_checkpoint
 
 DEFAULT_NAME = DEFAULT_TRAINED_MODEL
@@ -40,34 +39,18 @@ def checkpoint_path(name: str) -> Path:
     return models_dir() / f"{name}.pt"
 
 
-def segments_dir() -> Path:
-    return Path(settings.DATA_DIR) / "segments"
-
-
 class SegmentFeatures:
-    """musicnn's frozen network over each 3-s patch of a clip, with the results kept on disk."""
+    """musicnn's frozen network over each 3-s patch of a clip, read from the store where already made."""
 
     dim = 200
 
     def __init__(self, device: str = "auto", cache_dir: Path | None = None, batch_size: int = 32):
         self.musicnn = load_musicnn(device=device, batch_size=batch_size)
-        root = Path(cache_dir) if cache_dir is not None else segments_dir()
-        self.cache_dir = root / f"musicnn-{self.musicnn.weights_sha256[:12]}"
-
-    def _path(self, waveform: np.ndarray) -> Path:
-        key = hashlib.sha256(np.ascontiguousarray(waveform, dtype=np.float32).tobytes()).hexdigest()
-        return self.cache_dir / key[:2] / f"{key}.npy"
+        self.store = SegmentStore(self.musicnn.weights_sha256, cache_dir)
 
     def __call__(self, waveforms: list[np.ndarray]) -> list[np.ndarray]:
         """One (patches, 200) float32 array per mono 16-kHz clip, in order; ValueError names a bad clip."""
-        paths = [self._path(w) for w in waveforms]
-        found: dict[int, np.ndarray] = {}
-        for i, path in enumerate(paths):
-            if path.is_file():
-                try:
-                    found[i] = np.load(path)
-                except (OSError, ValueError):
-                    path.unlink(missing_ok=True)  # a half-written file from a killed worker: compute again
+        found = {i: f for i, w in enumerate(waveforms) if (f := self.store.load(w)) is not None}
         missing = [i for i in range(len(waveforms)) if i not in found]
         patches = []
         for i in missing:
@@ -80,10 +63,7 @@ class SegmentFeatures:
             bounds = np.cumsum([0] + [len(p) for p in patches])
             for i, a, b in zip(missing, bounds[:-1], bounds[1:]):
                 found[i] = np.ascontiguousarray(penultimate[a:b], dtype=np.float32)
-                paths[i].parent.mkdir(parents=True, exist_ok=True)
-                partial = paths[i].with_suffix(".partial.npy")
-                np.save(partial, found[i])
-                partial.replace(paths[i])
+                self.store.save(waveforms[i], found[i])
         return [found[i] for i in range(len(waveforms))]
 
 

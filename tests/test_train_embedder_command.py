@@ -58,11 +58,11 @@ class TestTrainEmbedder:
         assert EmbeddingModel.default().name == "musicnn"
         assert EmbeddingModel.objects.get(name="wavelength-1").settings["trained_on_tracks"] == 6
 
-    def test_segment_features_are_computed_once_and_reused_by_embed(self, library):
-        train()
+    def test_musicnn_keeps_the_segment_features_that_training_and_embedding_then_reuse(self, library):
         cached = sorted((library / "segments").rglob("*.npy"))
-        assert len(cached) == 6
+        assert len(cached) == 6 and np.load(cached[0]).shape[1] == 200
         stamps = [p.stat().st_mtime_ns for p in cached]
+        train()
         call_command("embed", "--model", "wavelength-1", "--sync", "--device", "cpu")
         assert [p.stat().st_mtime_ns for p in sorted((library / "segments").rglob("*.npy"))] == stamps
 
