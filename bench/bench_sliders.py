@@ -39,12 +39,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from taste.sliders import learning  # noqa: E402
 from taste.sliders.learning import fit_slider, predict, slider_skill, top_by_slider  # noqa: E402
 from taste.sliders.queue import rate_more_queue  # noqa: E402
 
 DEFAULT_VECTORS = ROOT / "tests" / "data" / "musicnn_sample.npy"
-LIGHT_COUNTS = (8, 12, 16, 24, 40, 80)
-LIGHT_TRIALS = 20
 
 
 def synthetic_vectors(count: int, dim: int, seed: int) -> np.ndarray:
@@ -120,25 +119,226 @@ def ranking_and_queue(catalogue: np.ndarray, model, repeats: int) -> list[dict]:
     ]
 
 
-def lighting(vectors: np.ndarray) -> list[dict]:
+# Sessions: what a listener sees when the gate is looked at after every rating. Each session rates tracks one
+# at a time; at each look the gate's skill and the positions of the shuffles that reached it are kept, drawn
+# for the smallest level any schedule below asks, so that one pass decides every schedule of the trade-off
+# curve exactly as the gate would (a level's shuffles are the first EXCEEDANCES / level − 1 of the same seeded
+# stream, and the gate lights when fewer than EXCEEDANCES of them reach the skill).
+CURVE_SCALES = (0.004, 0.005, 0.006, 0.007, 0.0075, 0.008, 0.01)
+CURVE_DECAYS = (2.0, 4.0, 6.0, 8.0)
+HIDDEN_COUNTS = (8, 12, 16, 24, 40)
+CLEAR_LOOKS = 12
+
+
+def schedule_level(count: int, scale: float, decay: float) -> float:
+    return learning.gate_level(count, scale, decay) if count >= learning.GATE_MIN_RATINGS else 1.0
+
+
+def smallest_level(count: int) -> float:
+    return min(schedule_level(count, scale, decay) for scale in CURVE_SCALES for decay in CURVE_DECAYS)
+
+
+def shuffles_for(level: float) -> int:
+    return int(np.ceil(learning.GATE_EXCEEDANCES / level)) - 1
+
+
+def look(vectors: np.ndarray, ratings: np.ndarray, level: float) -> dict | None:
+    """One look of the gate at `level` or any larger one; None where the gate would not even test."""
+    ratings = np.asarray(ratings, dtype=np.float64)
+    low, high = int((ratings < 3).sum()), int((ratings > 3).sum())
+    if len(ratings) < learning.GATE_MIN_RATINGS or min(low, high) < learning.GATE_MIN_PER_SIDE:
+        return None
+    arrangements = learning.distinct_arrangements(ratings, learning.GATE_EXACT_ARRANGEMENTS)
+    if arrangements is not None:
+        statistic = learning._GateStatistic(vectors, ratings, np.ones(len(ratings)))
+        skill = statistic.observed()
+        if skill < learning.GATE_MIN_SKILL:
+            return None
+        return {"exact": float((statistic.skills(arrangements) >= skill - 1e-12).mean())}
+    skill, skills = learning.shuffled_skills(
+        vectors, ratings, most=shuffles_for(level), stop_after=learning.GATE_EXCEEDANCES
+    )
+    if skill < learning.GATE_MIN_SKILL:
+        return None
+    reached = np.flatnonzero(skills >= skill - 1e-12)[: learning.GATE_EXCEEDANCES]
+    return {"drawn": len(skills), "reached": reached}
+
+
+def lit_at(record: dict | None, level: float) -> bool:
+    if record is None:
+        return False
+    if "exact" in record:
+        return record["exact"] <= level
+    most = shuffles_for(level)
+    return record["drawn"] >= most and int((record["reached"] < most).sum()) < learning.GATE_EXCEEDANCES
+
+
+def session_looks(vectors: np.ndarray, order: np.ndarray, ratings: np.ndarray, counts) -> dict[int, dict | None]:
+    return {n: look(vectors[order[:n]], ratings[:n], smallest_level(n)) for n in counts}
+
+
+def first_lit(looks: dict[int, dict | None], scale: float, decay: float, start: int = 0) -> int | None:
+    """The first look at which the gate at this schedule lights, from `start` ratings on; None if none."""
+    for n in sorted(looks):
+        if n < start:
+            continue
+        if lit_at(looks[n], schedule_level(n, scale, decay)):
+            return n
+    return None
+
+
+def soundtracks(packages: np.ndarray, smallest: int) -> list[np.ndarray]:
+    names, counts = np.unique(packages, return_counts=True)
+    return [np.flatnonzero(packages == name) for name in names[counts >= smallest]]
+
+
+def clear_concept_sessions(vectors, packages, sessions: int, seed: int, alternate: bool) -> list[dict]:
+    """One soundtrack rated 4 or 5, another 1 or 2, each soundtrack's tracks in random order; looks up to
+    CLEAR_LOOKS. alternate: the listener takes one from each in turn (as when rating "this one, not that one");
+    otherwise each next track comes from either soundtrack alike (their tracks pooled and shuffled)."""
+    groups = soundtracks(packages, CLEAR_LOOKS)
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(sessions):
+        a, b = rng.choice(len(groups), 2, replace=False)
+        if alternate:
+            order = np.empty(CLEAR_LOOKS, dtype=int)
+            order[0::2] = rng.permutation(groups[a])[: (CLEAR_LOOKS + 1) // 2]
+            order[1::2] = rng.permutation(groups[b])[: CLEAR_LOOKS // 2]
+        else:
+            order = rng.permutation(np.concatenate([groups[a], groups[b]]))[:CLEAR_LOOKS]
+        high = np.isin(order, groups[a])
+        ratings = np.where(high, rng.integers(4, 6, len(order)), rng.integers(1, 3, len(order)))
+        out.append(session_looks(vectors, order, ratings, range(learning.GATE_MIN_RATINGS, CLEAR_LOOKS + 1)))
+    return out
+
+
+def random_sessions(vectors, sessions: int, seed: int, last: int = learning.GATE_SESSION) -> list[dict]:
+    """Random tracks rated at random (1–5 alike), the gate looked at after every rating up to `last`."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(sessions):
+        order = rng.choice(len(vectors), last, replace=False)
+        ratings = rng.integers(1, 6, last)
+        out.append(session_looks(vectors, order, ratings, range(learning.GATE_MIN_RATINGS, last + 1)))
+    return out
+
+
+def hidden_direction_shares(vectors, sessions: int, seed: int, noise: float) -> dict[int, float]:
+    """Share lit at each of HIDDEN_COUNTS ratings along x_a − x_b with noise, under the gate as it is."""
+    rng = np.random.default_rng(seed)
+    lit = {n: 0 for n in HIDDEN_COUNTS}
+    for _ in range(sessions):
+        ratings = hidden_direction_ratings(vectors, rng, noise)
+        order = rng.choice(len(vectors), max(HIDDEN_COUNTS), replace=False)
+        for n in HIDDEN_COUNTS:
+            lit[n] += learning.slider_skill(vectors[order[:n]], ratings[order[:n]]).lit
+    return {n: lit[n] / sessions for n in HIDDEN_COUNTS}
+
+
+def middle_weighting(vectors, sessions: int, seed: int) -> list[dict]:
+    """Held-out rank quality (Spearman of predictions with the hidden score on unrated tracks) with middle
+    ratings down-weighted as the head does, and with every rating weighed alike, for easy and hard concepts."""
+    rng = np.random.default_rng(seed)
     rows = []
-    for count in LIGHT_COUNTS:
-        if count > len(vectors) // 2:
-            break
-        lit_hidden = lit_random = 0
-        for trial in range(LIGHT_TRIALS):
-            rng = np.random.default_rng(trial)
-            rated = rng.choice(len(vectors), count, replace=False)
-            lit_hidden += slider_skill(vectors[rated], hidden_direction_ratings(vectors, rng)[rated]).lit
-            lit_random += slider_skill(vectors[rated], rng.integers(1, 6, size=count)).lit
-        rows.append({
-            "measure": "lit share",
-            "ratings": count,
-            "hidden_direction": lit_hidden / LIGHT_TRIALS,
-            "random": lit_random / LIGHT_TRIALS,
-            "trials": LIGHT_TRIALS,
-        })
+    for label, noise in (("easy (noise 0.5)", 0.5), ("hard (noise 1.5)", 1.5)):
+        for count in (16, 40):
+            weighted, flat = [], []
+            for _ in range(sessions):
+                a, b = rng.choice(len(vectors), 2, replace=False)
+                scores = vectors @ (vectors[a] - vectors[b])
+                standard = (scores - scores.mean()) / scores.std()
+                ratings = np.clip(np.round(3 + 1.2 * (standard + noise * rng.normal(size=len(scores)))), 1, 5)
+                order = rng.permutation(len(vectors))
+                rated, unseen = order[:count], order[count:]
+                if ratings[rated].min() == ratings[rated].max():
+                    continue
+                for target, weights in ((weighted, None), (flat, np.ones(count))):
+                    if weights is None:
+                        model = fit_slider(vectors[rated], ratings[rated])
+                    else:
+                        model = learning.fit_ridge(vectors[rated], ratings[rated], weights)
+                    target.append(learning.spearman(predict(model, vectors[unseen]), scores[unseen]))
+            rows.append({
+                "concept": label, "ratings": count, "sessions": len(weighted),
+                "down_weighted": float(np.mean(weighted)), "alike": float(np.mean(flat)),
+            })
     return rows
+
+
+def load_vectors(path: Path) -> tuple[np.ndarray, np.ndarray | None, str]:
+    if path.suffix == ".npz":
+        data = np.load(path, allow_pickle=False)
+        vectors, packages = data["vectors"].astype(np.float64), data["packages"].astype(str)
+        label = f"{path.name}: {len(vectors)} real vectors, {len(np.unique(packages))} soundtracks"
+    else:
+        vectors, packages = np.load(path).astype(np.float64), None
+        label = f"{path.name}: {len(vectors)} real vectors, no soundtracks"
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True), packages, label
+
+
+def synthetic_corpus(count: int, dim: int, seed: int, soundtracks_count: int = 60):
+    """Vectors shaped like a corpus of soundtracks: each soundtrack a tight group around its own point of the
+    musicnn-like space of `synthetic_vectors` (its pieces share instruments and a style), sizes 8 to 60."""
+    rng = np.random.default_rng(seed)
+    centres = synthetic_vectors(soundtracks_count, dim, seed)
+    sizes = rng.integers(8, 61, soundtracks_count)
+    sizes = np.maximum(1, np.round(sizes * count / sizes.sum())).astype(int)
+    spread = synthetic_vectors(int(sizes.sum()), dim, seed + 7)
+    packages = np.repeat(np.arange(soundtracks_count), sizes)
+    vectors = centres[packages] + 0.6 * (spread - spread.mean(axis=0))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors, np.array([f"soundtrack-{p}" for p in packages]), (
+        f"SYNTHETIC: {len(vectors)} vectors in {soundtracks_count} synthetic soundtracks"
+    )
+
+
+def report_sessions(vectors, packages, label: str, sessions: int, null_sessions: int, seed: int) -> None:
+    print(f"\n### Gate sessions on {label}\n")
+    start = time.perf_counter()
+    designs = {}
+    if packages is not None:
+        designs["alternating"] = clear_concept_sessions(vectors, packages, sessions, seed, alternate=True)
+        designs["pooled"] = clear_concept_sessions(vectors, packages, sessions, seed + 5, alternate=False)
+    null = random_sessions(vectors, null_sessions, seed + 1)
+    scale, decay = learning.GATE_LEVEL_AT_10, learning.GATE_LEVEL_DECAY
+    print(f"Trade-off, level(n) = c × (10 / n)^γ; {sessions} clear-concept sessions per design, {len(null)} "
+          f"sessions of random ratings looked at after every rating from {learning.GATE_MIN_RATINGS} to "
+          f"{learning.GATE_SESSION}, level never below {learning.GATE_LEVEL_FLOOR:g}:\n")
+    print("| γ | c | union bound | clear, alternating: lit by 10 / 11 / 12 | clear, pooled: lit by 10 / 11 / 12 "
+          "| random ratings lit within 60 |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for curve_decay in CURVE_DECAYS:
+        for curve_scale in CURVE_SCALES:
+            bound = sum(
+                schedule_level(n, curve_scale, curve_decay)
+                for n in range(learning.GATE_MIN_RATINGS, learning.GATE_SESSION + 1)
+            )
+            shares = {}
+            for name, design in designs.items():
+                firsts = [first_lit(s, curve_scale, curve_decay) for s in design]
+                shares[name] = [np.mean([f is not None and f <= n for f in firsts]) for n in (10, 11, 12)]
+            false = np.mean([first_lit(s, curve_scale, curve_decay) is not None for s in null])
+            chosen = " **chosen**" if (curve_scale, curve_decay) == (scale, decay) else ""
+            alternating = " / ".join(f"{v:.0%}" for v in shares.get("alternating", []))
+            pooled = " / ".join(f"{v:.0%}" for v in shares.get("pooled", []))
+            print(f"| {curve_decay:g} | {curve_scale:g}{chosen} | {bound:.3f} | {alternating} | {pooled} "
+                  f"| {false:.1%} |")
+    lit_when = sorted(n for n in (first_lit(s, scale, decay) for s in null) if n is not None)
+    print(f"\nRandom ratings under the chosen rule: lit in {len(lit_when)} of {len(null)} sessions (first at "
+          f"{lit_when} ratings).")
+    print()
+    print("| hidden direction | " + " | ".join(f"{n} ratings" for n in HIDDEN_COUNTS) + " |")
+    print("|---|" + "---:|" * len(HIDDEN_COUNTS))
+    for noise in (0.5, 1.0):
+        shares = hidden_direction_shares(vectors, sessions, seed + 2, noise)
+        print(f"| noise {noise} ({sessions} sessions) | " + " | ".join(f"{v:.0%}" for v in shares.values()) + " |")
+    print("\n| concept | ratings | sessions | held-out Spearman, middle down-weighted | every rating alike |")
+    print("|---|---:|---:|---:|---:|")
+    for row in middle_weighting(vectors, sessions, seed + 3):
+        print(f"| {row['concept']} | {row['ratings']} | {row['sessions']} | {row['down_weighted']:.3f} | "
+              f"{row['alike']:.3f} |")
+    print(f"\n({time.perf_counter() - start:.0f} s)")
 
 
 def main():
@@ -148,7 +348,11 @@ def main():
     parser.add_argument("--dim", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=40)
     parser.add_argument("--gate-repeats", type=int, default=3)
-    parser.add_argument("--vectors", type=Path, default=DEFAULT_VECTORS if DEFAULT_VECTORS.exists() else None)
+    parser.add_argument("--vectors", type=Path, default=None, help="npz (ids, vectors, packages, titles) or npy")
+    parser.add_argument("--sessions", type=int, default=200)
+    parser.add_argument("--null-sessions", type=int, default=1000)
+    parser.add_argument("--no-timings", action="store_true")
+    parser.add_argument("--no-sessions", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--blas-threads", type=int, default=1)
     args = parser.parse_args()
@@ -163,6 +367,18 @@ def main():
         "dim": args.dim,
     }
     print(json.dumps({"environment": environment}))
+    if not args.no_timings:
+        timings(args, environment)
+    if not args.no_sessions:
+        if args.vectors is not None:
+            vectors, packages, label = load_vectors(args.vectors)
+        else:
+            vectors, packages, label = synthetic_corpus(3000, args.dim, args.seed)
+        report_sessions(vectors, packages, label, args.sessions, args.null_sessions, args.seed)
+        sys.stdout.flush()
+
+
+def timings(args, environment) -> None:
     rng = np.random.default_rng(args.seed)
     most = max(args.ratings) + args.repeats
     rated_vectors = synthetic_vectors(most, args.dim, args.seed)
@@ -186,19 +402,6 @@ def main():
     for row in rows:
         size = row.get("ratings", row.get("tracks"))
         print(f"| {row['measure']} | {size} | {row['p50_ms']:.2f} | {row['p95_ms']:.2f} |")
-
-    if args.vectors is not None:
-        vectors = np.load(args.vectors).astype(np.float64)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        shares = lighting(vectors)
-        print()
-        for row in shares:
-            print(json.dumps(row))
-        print(f"Gate on {args.vectors.name} ({len(vectors)} × {vectors.shape[1]}): share of {LIGHT_TRIALS} trials lit")
-        print("| ratings | along a hidden direction | random ratings |")
-        print("|---:|---:|---:|")
-        for row in shares:
-            print(f"| {row['ratings']} | {row['hidden_direction']:.2f} | {row['random']:.2f} |")
 
 
 if __name__ == "__main__":

@@ -36,6 +36,14 @@ class RatingForm(forms.Form):
         max_value=5,
         error_messages={key: RATING_MESSAGE for key in ("required", "invalid", "min_value", "max_value")},
     )
+    # What to answer with: the slider page's status card, or one row of a track's rating widget.
+    reply = forms.ChoiceField(
+        choices=[("status", "status"), ("row", "row")], required=False,
+        error_messages={"invalid_choice": "The reply is “status” or “row”."},
+    )
+
+    def clean_reply(self):
+        return self.cleaned_data["reply"] or "status"
 
 
 class RankingForm(forms.Form):

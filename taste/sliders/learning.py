@@ -23,8 +23,10 @@ The eigendecomposition is of UᵀU (d × d) when there are at least as many rati
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 
@@ -48,32 +50,47 @@ MIDDLE_RATING_WEIGHT = 0.25
 # lower half of the grid anyway.
 ALPHA_GRID = np.logspace(-1.0, 3.0, 17)
 
-# The gate. A slider is offered for ranking only when all of these hold:
+# The gate: whether the ratings have taught the slider its word. It is looked at after every rating, so it is a
+# sequential test, and its false-light rate is what a listener who rates at random sees over a whole session:
+# the chance that the slider lights at any of the looks, not at one. A slider is lit when all of these hold:
 # - at least GATE_MIN_RATINGS ratings, of which GATE_MIN_PER_SIDE below the middle and as many above: with fewer,
 #   leave-one-out has too little to go on, and without both ends the word has no direction;
-# - the skill, the weighted Spearman correlation between exact leave-one-out predictions and the ratings, is at
-#   least GATE_MIN_SKILL, a correlation a listener would notice in a ranking;
-# - the skill exceeds by GATE_SKILL_MARGIN the GATE_SHUFFLE_QUANTILE of the skills that the same pipeline (α
-#   chosen afresh) reaches on GATE_SHUFFLES seeded shuffles of the ratings among the same tracks. A shuffle keeps
-#   how many 1s, 3s and 5s there are and how the rated tracks cluster, so a skill that comes from those alone
-#   does not light the slider; being seeded, the same ratings always get the same answer.
-# The shuffles are the calibration: on real musicnn vectors the skill of random ratings is heavy-tailed (near-
-# identical tracks rated alike by chance look like a pattern; its 99th percentile is about 0.5 at 40 ratings),
-# so no fixed threshold suits every count. Share of sliders lit on 300 real musicnn vectors, for random ratings
-# (500 sets per count, 200 at 100) and for ratings along x_a − x_b ("sounds like a, not b", 80 sets per count)
-# with Gaussian noise of 0.5 or 1 standard deviation of that score:
-#                          8 ratings   12     16     24     40     80    100
-#   random                     -        -    0.4 %    -    0.4 %   -     0 %
-#   direction, noise 0.5      0 %      4 %   24 %   69 %   99 %  100 %    -
-#   direction, noise 1        0 %      3 %    8 %   16 %   56 %   96 %    -
-# A margin of 0.1 lit more sliders rated along a direction (80 % at 24 ratings) but also 1.5 % of random ones
-# at 100 ratings; 20 shuffles and their 95th percentile, plus 0.2, lit 3 % of random ones at 16 and at 40.
-GATE_MIN_RATINGS = 8
+# - the skill, the Spearman correlation between the exact leave-one-out predictions and the ratings, is at least
+#   GATE_MIN_SKILL, a correlation a listener would notice in a ranking (the minimum effect size);
+# - the skill's permutation p-value, against the same pipeline (α chosen afresh) on shuffles of the ratings among
+#   the same tracks, is at most `gate_level(n)`. Under "the ratings do not depend on the sound" the ratings are
+#   exchangeable among the rated tracks whatever their clusters, so a plain shuffle is the exact null: a
+#   shuffle that happens to follow the clusters is as likely under the null as the listener's ratings are, and
+#   counting it is what keeps the p-value honest rather than a reason to stratify. With b shuffles and k of
+#   them at least as skilled, p = (k + 1) / (b + 1), which is valid for any b (P(p ≤ a) ≤ a). Shuffles are drawn
+#   in batches and stop once GATE_EXCEEDANCES of them match the skill (Besag and Clifford's sequential p-value):
+#   random ratings cost one batch; only a slider about to light pays for the GATE_EXCEEDANCES / level shuffles
+#   that resolve its level.
+# The level falls with the number of ratings, gate_level(n) = GATE_LEVEL_AT_10 × (10 / n)^GATE_LEVEL_DECAY:
+# a session spends most of its false-light budget on the early looks, where a clear word must light and where a
+# shuffle test cannot go below about 1 / C(n, n/2) (0.4 % at 10 ratings, 5 high and 5 low), and little on the
+# later ones, where a real word has p-values far smaller anyway. Summed over looks 8 to 60 the levels come to
+# GATE_LEVEL_AT_10 × 14.4, the union bound; successive looks share all but one rating, so the chance of lighting
+# at any of them is much smaller than that sum, and the constants are calibrated by simulating whole sessions
+# of random ratings (bench/bench_sliders.py, docs/benchmarks.md): see there for the trade-off curve between
+# lighting a clear word by 10 ratings and lighting random ratings within 60.
+# Past GATE_SESSION ratings the level stays at its value there, and the p-value is the normal approximation of
+# the shuffled skills (GATE_APPROXIMATE_SHUFFLES of them): a slider with that many ratings is mostly lit or
+# plainly not, and an exact p-value at a level of 1e-4 would need tens of thousands of refits of hundreds.
+# The gate's own fit weighs every rated track alike (times its number of raters): the weights then belong to
+# the tracks, not to the ratings, and one eigendecomposition serves every shuffle. The ranking head keeps the
+# down-weighted middle ratings (MIDDLE_RATING_WEIGHT).
+GATE_MIN_RATINGS = 10
 GATE_MIN_PER_SIDE = 2
 GATE_MIN_SKILL = 0.3
-GATE_SKILL_MARGIN = 0.15
-GATE_SHUFFLES = 100
-GATE_SHUFFLE_QUANTILE = 0.99
+GATE_LEVEL_AT_10 = 0.0075
+GATE_LEVEL_DECAY = 6.0
+GATE_LEVEL_FLOOR = 1e-4
+GATE_SESSION = 60
+GATE_EXACT_ARRANGEMENTS = 30_000
+GATE_EXCEEDANCES = 8
+GATE_BATCH = 256
+GATE_APPROXIMATE_SHUFFLES = 256
 GATE_SHUFFLE_SEED = 20240611
 
 @dataclass(frozen=True)
@@ -108,18 +125,25 @@ class SliderModel:
 class SliderSkill:
     """Whether a slider's ratings have taught it the word, from `slider_skill`.
 
-    ratings: how many. skill: the weighted Spearman correlation between exact leave-one-out predictions and the
-    ratings (0 where undefined: fewer than 3 ratings, or all alike). shuffled_skill: the GATE_SHUFFLE_QUANTILE of
-    the same statistic over seeded shuffles of the ratings, or None where it could not change the answer (too
-    few ratings, or a skill below GATE_MIN_SKILL) and was not measured. lit: the slider may rank tracks. needs:
-    one sentence for the listener, what the slider still needs or why it is lit. model: the fit the skill was
-    measured on, to rank with when lit (None below 3 ratings or when all ratings are alike).
+    ratings: how many. skill: the Spearman correlation between the gate's exact leave-one-out predictions and
+    the ratings (0 where undefined: fewer than 3 ratings, or all alike). p_value: its permutation p-value, or
+    None where it could not change the answer (too few ratings, or a skill below GATE_MIN_SKILL) and was not
+    measured. level: gate_level(ratings), what p_value must not exceed. shuffles: how many were drawn.
+    lit: the slider may rank tracks. agreement: the share of pairs of rated tracks with different ratings
+    that the ranking model's leave-one-out predictions put in the listener's order (ties count half), or None.
+    more: about how many more ratings it needs to light, or None (lit, or no estimate). needs: one sentence for
+    the listener, what the slider still needs or how well it predicts. model: the ranking model (`fit_slider`),
+    to rank with when lit (None below 3 ratings or when all ratings are alike).
     """
 
     ratings: int
     skill: float
-    shuffled_skill: float | None
+    p_value: float | None
+    level: float | None
+    shuffles: int
     lit: bool
+    agreement: float | None
+    more: int | None
     needs: str
     model: SliderModel | None
 
@@ -342,26 +366,238 @@ def spearman(a, b, weights=None) -> float:
     return float(np.clip((w @ (rank_x * rank_y)) / spread, -1.0, 1.0))
 
 
-def _skill(predictions, ratings, weights) -> float:
-    value = spearman(predictions, ratings, weights)
-    return 0.0 if np.isnan(value) else value
+def gate_level(
+    count: int, scale: float = GATE_LEVEL_AT_10, decay: float = GATE_LEVEL_DECAY, floor: float = GATE_LEVEL_FLOOR
+) -> float:
+    """The p-value the gate asks of `count` ratings: scale × (10 / n)^decay, never below `floor` (see the
+    GATE_* constants); it never rises with more ratings."""
+    return max(floor, scale * (10.0 / max(int(count), 10)) ** decay)
+
+
+def gate_budget(last: int = GATE_SESSION) -> float:
+    """Σ gate_level(n) over the looks GATE_MIN_RATINGS..last: the union bound on a session's false-light rate."""
+    return float(sum(gate_level(n) for n in range(GATE_MIN_RATINGS, last + 1)))
+
+
+class _GateStatistic:
+    """The gate's skill for many orderings of the same ratings at once: one eigendecomposition, a matrix product
+    per α, the α of least weighted leave-one-out error per ordering, then `_column_skill` per ordering."""
+
+    def __init__(self, vectors: np.ndarray, ratings: np.ndarray, weights: np.ndarray):
+        self.spectrum = _spectrum(vectors, weights)
+        self.weights = weights
+        self.ratings = ratings
+        self.shrink = 1.0 / (self.spectrum.eigenvalues[:, None] + ALPHA_GRID[None, :])  # (r, G)
+        self.leverage = (weights / weights.sum())[:, None] + (self.spectrum.coordinates**2) @ self.shrink  # (n, G)
+
+    def __call__(self, orders: np.ndarray) -> np.ndarray:
+        """Skills (b,) of the ratings reordered by each row of `orders` (b, n) of indices."""
+        return self.skills(self.ratings[orders])
+
+    def skills(self, arrangements: np.ndarray) -> np.ndarray:
+        """Skills (b,) of each row of `arrangements` (b, n) as the ratings of the rated tracks."""
+        spectrum, w = self.spectrum, self.weights
+        targets = np.asarray(arrangements, dtype=np.float64).T  # (n, b)
+        mean = w @ targets / w.sum()
+        scaled = spectrum.sqrt_weights[:, None] * (targets - mean)
+        projections = spectrum.coordinates.T @ scaled  # (r, b)
+        best_error = np.full(targets.shape[1], np.inf)
+        best = np.zeros_like(targets)
+        # From the largest α down, replacing only on a strictly smaller error: ties go to the larger α.
+        for index in range(len(ALPHA_GRID) - 1, -1, -1):
+            fitted = spectrum.coordinates @ (projections * self.shrink[:, index, None])
+            residuals = (scaled - fitted) / spectrum.sqrt_weights[:, None] / (1.0 - self.leverage[:, index, None])
+            error = w @ residuals**2
+            better = error < best_error
+            best_error = np.where(better, error, best_error)
+            best[:, better] = residuals[:, better]
+        return _column_skill(targets - best, targets)
+
+    def observed(self) -> float:
+        return float(self(np.arange(len(self.ratings))[None, :])[0])
+
+
+def _column_skill(predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Pearson's correlation per column of (n, b) leave-one-out predictions, clipped to the 1–5 scale, with the
+    (n, b) ratings; 0 where undefined. Clipping keeps one wild prediction (a track far from all the others) from
+    deciding the correlation alone."""
+    a = np.clip(predictions, RATING_MIN, RATING_MAX)
+    a = a - a.mean(axis=0)
+    b = targets - targets.mean(axis=0)
+    spread = np.sqrt((a**2).sum(axis=0) * (b**2).sum(axis=0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.where(spread > 0, (a * b).sum(axis=0) / spread, 0.0)
+    return np.clip(values, -1.0, 1.0)
+
+
+@dataclass(frozen=True)
+class PermutationTest:
+    """What the shuffles said: p_value, how many were drawn, and the shuffled skills' mean and spread (for the
+    estimate of how many more ratings would light the slider)."""
+
+    skill: float
+    p_value: float
+    shuffles: int
+    exceedances: int
+    null_mean: float
+    null_std: float
+    passed: bool
+
+
+def shuffled_skills(
+    vectors, ratings, weights=None, *, most: int, stop_after: int | None = None, seed: int = GATE_SHUFFLE_SEED,
+    batch: int = GATE_BATCH,
+) -> tuple[float, np.ndarray]:
+    """The gate's skill on the ratings, and on up to `most` seeded shuffles of them, in the order drawn.
+
+    Shuffles come in batches of `batch`; with `stop_after`, no batch is drawn once that many shuffles have
+    reached the skill. weights (n,) belong to the tracks and stay with them.
+    """
+    array, _ = rows_and_norms(vectors, "The rated tracks' vectors")
+    values = check_ratings(ratings, array.shape[0])
+    statistic = _GateStatistic(array, values, _check_weights(weights, len(values)))
+    observed = statistic.observed()
+    generator = np.random.default_rng(seed)
+    parts, drawn, matched = [], 0, 0
+    while drawn < most and (stop_after is None or matched < stop_after):
+        size = min(batch, most - drawn)
+        orders = generator.permuted(np.tile(np.arange(len(values)), (size, 1)), axis=1)
+        parts.append(statistic(orders))
+        matched += int(_reaches(parts[-1], observed).sum())
+        drawn += size
+    return observed, np.concatenate(parts) if parts else np.zeros(0)
+
+
+def distinct_arrangements(ratings, most: int) -> np.ndarray | None:
+    """Every distinct ordering of `ratings` (m, n), in lexicographic order, or None when there are more than
+    `most`. Under the null each is equally likely, so the share of them at least as skilled is the exact
+    p-value, free of the shuffles' sampling noise: what decides a slider of ten ratings of only 1s and 5s."""
+    values = np.sort(np.asarray(ratings, dtype=np.float64))
+    _, counts = np.unique(values, return_counts=True)
+    total = math.factorial(len(values))
+    for count in counts:
+        total //= math.factorial(int(count))
+    if total > most:
+        return None
+    rows = [values.copy()]
+    current = values.copy()
+    while True:
+        # The next permutation in lexicographic order (Narayana's algorithm), which skips repeated values.
+        pivot = len(current) - 2
+        while pivot >= 0 and current[pivot] >= current[pivot + 1]:
+            pivot -= 1
+        if pivot < 0:
+            return np.array(rows)
+        successor = len(current) - 1
+        while current[successor] <= current[pivot]:
+            successor -= 1
+        current[pivot], current[successor] = current[successor], current[pivot]
+        current[pivot + 1 :] = current[pivot + 1 :][::-1].copy()
+        rows.append(current.copy())
+
+
+def _reaches(skills: np.ndarray, observed: float) -> np.ndarray:
+    # A shuffle that ties the skill counts against lighting: rounding must never make a p-value smaller.
+    return skills >= observed - 1e-12
+
+
+def permutation_test(
+    vectors, ratings, weights=None, *, level: float, seed: int = GATE_SHUFFLE_SEED,
+    exceedances: int = GATE_EXCEEDANCES, approximate: bool = False,
+) -> PermutationTest:
+    """The gate's p-value for ratings on rated `vectors`, decided at `level`.
+
+    When the ratings have at most GATE_EXACT_ARRANGEMENTS distinct orderings (ten ratings on four of the five
+    values or fewer do), every one is scored and the p-value is exact (`distinct_arrangements`). Otherwise
+    shuffles in batches until `exceedances` of them reach the skill (p > level for sure) or until
+    exceedances / level − 1 have been drawn; passed when fewer than `exceedances` reached it. Either way
+    P(passed) ≤ level when the ratings do not depend on the sound.
+    approximate: GATE_APPROXIMATE_SHUFFLES shuffles and the normal tail beyond the skill. weights (n,) belong
+    to the tracks and stay with them. Seeded: the same ratings always get the same answer.
+    """
+    most = GATE_APPROXIMATE_SHUFFLES if approximate else int(np.ceil(exceedances / level)) - 1
+    arrangements = None if approximate else distinct_arrangements(ratings, GATE_EXACT_ARRANGEMENTS)
+    if arrangements is not None:
+        array, _ = rows_and_norms(vectors, "The rated tracks' vectors")
+        statistic = _GateStatistic(array, check_ratings(ratings, len(array)), _check_weights(weights, len(array)))
+        observed = statistic.observed()
+        skills = statistic.skills(arrangements)
+        matched = int(_reaches(skills, observed).sum())  # the ratings themselves are among the arrangements
+        p_value = matched / len(arrangements)
+        return PermutationTest(
+            observed, p_value, len(arrangements), matched, float(skills.mean()), float(skills.std()),
+            p_value <= level,
+        )
+    observed, skills = shuffled_skills(
+        vectors, ratings, weights, most=most, stop_after=None if approximate else exceedances, seed=seed
+    )
+    drawn, matched = len(skills), int(_reaches(skills, observed).sum())
+    mean, std = float(skills.mean()), float(skills.std())
+    if approximate:
+        tail = NormalDist().cdf(-(observed - mean) / std) if std > 0 else float(observed <= mean)
+        p_value = max(tail, 1.0 / (drawn + 1))
+        passed = p_value <= level
+    else:
+        p_value = (matched + 1) / (drawn + 1)
+        passed = drawn == most and matched < exceedances
+    return PermutationTest(observed, p_value, drawn, matched, mean, std, passed)
+
+
+def pairwise_agreement(predictions, ratings) -> float | None:
+    """The share of pairs with different ratings that `predictions` put in the same order (ties count half);
+    None with no such pair. Above 2,000 ratings, over a seeded sample of 2,000 of them."""
+    x = np.asarray(predictions, dtype=np.float64)
+    y = np.asarray(ratings, dtype=np.float64)
+    if len(x) > 2000:
+        keep = np.random.default_rng(GATE_SHUFFLE_SEED).choice(len(x), 2000, replace=False)
+        x, y = x[keep], y[keep]
+    rating_order = np.sign(y[:, None] - y[None, :])
+    prediction_order = np.sign(x[:, None] - x[None, :])
+    pairs = rating_order != 0
+    if not pairs.any():
+        return None
+    return float(((rating_order * prediction_order)[pairs] + 1).mean() / 2)
 
 
 def _tracks(count: int) -> str:
     return f"{count} more track" if count == 1 else f"{count} more tracks"
 
 
-def _needs_more_ratings(low: int, high: int, total: int, low_label: str, high_label: str) -> str:
+def _needs_more_ratings(low: int, high: int, total: int, low_label: str, high_label: str) -> tuple[int, str]:
     missing_low = max(0, GATE_MIN_PER_SIDE - low)
     missing_high = max(0, GATE_MIN_PER_SIDE - high)
     more = max(GATE_MIN_RATINGS - total, missing_low + missing_high)
     if missing_low and missing_high:
-        return f"Rate at least {_tracks(more)}, including some at both ends of the scale."
+        return more, f"Rate at least {_tracks(more)}, including some at both ends of the scale."
     if missing_low or missing_high:
         missing, label = (missing_low, low_label) if missing_low else (missing_high, high_label)
         which = "one" if missing == 1 else str(missing)
-        return f"Rate at least {_tracks(more)}, including {which} that {'is' if missing == 1 else 'are'} {label}."
-    return f"Rate at least {_tracks(more)}."
+        return more, f"Rate at least {_tracks(more)}, including {which} you would call {label}."
+    return more, f"Rate at least {_tracks(more)}."
+
+
+# Beyond this many more ratings the estimate says only "many more": it assumes the skill stays as it is.
+MORE_RATINGS_CAP = 40
+
+
+def more_ratings_to_light(test: PermutationTest, count: int) -> int | None:
+    """About how many more ratings like these would light the slider, or None when the skill is no better than
+    shuffled ratings'. Assumes the skill stays where it is, so that its distance from the shuffled skills, in
+    their standard deviations, grows as the square root of the number of ratings."""
+    if test.null_std <= 0 or test.skill <= test.null_mean:
+        return None
+    z = (test.skill - test.null_mean) / test.null_std
+    normal = NormalDist()
+    for more in range(1, MORE_RATINGS_CAP + 1):
+        total = count + more
+        if z * np.sqrt(total / count) >= normal.inv_cdf(1.0 - gate_level(total)):
+            return more
+    return MORE_RATINGS_CAP
+
+
+def _number(count: int) -> str:
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+    return words[count] if 0 <= count < len(words) else str(count)
 
 
 def slider_skill(
@@ -371,23 +607,19 @@ def slider_skill(
     *,
     low_label: str = "clearly low",
     high_label: str = "clearly high",
-    shuffles: int = GATE_SHUFFLES,
     seed: int = GATE_SHUFFLE_SEED,
 ) -> SliderSkill:
     """Measure whether a slider's ratings predict each other, and whether it may rank tracks (see the GATE_*).
 
-    vectors (n, d), ratings (n,) and weights as for `fit_slider`. low_label / high_label finish the listener's
-    sentence ("rate more tracks that are clearly dreamy or clearly not dreamy"), so pass what a 1 and a 5 mean,
-    e.g. "clearly not dreamy" and "clearly dreamy". The skill is weighted as the fit is: each rating counts its
-    weight times (see `spearman`). A shuffle moves each rating, with its extra weight, to another rated track.
+    vectors (n, d), ratings (n,) and weights as for `fit_slider`: weights (raters per track, say) stay with
+    their tracks when the ratings are shuffled. low_label / high_label finish the listener's sentence ("rate
+    about 3 more, including one you would call calm"), so pass what a 1 and a 5 mean.
 
-    Cost: one fit, plus `shuffles` more once there are enough ratings and a skill of at least GATE_MIN_SKILL:
-    about 30 ms at 50 ratings, 0.4 s at 500 and 2 s at 5000 (d = 200, one BLAS thread), against
-    4 ms for `fit_slider` at 500. So refit for the ranking when a rating is saved, and measure the gate in the
-    background; its answer depends on the ratings alone.
+    Cost: the ranking fit plus the gate's, then one batch of shuffles for ratings that do not light, or up to
+    GATE_EXCEEDANCES / gate_level(n) for ratings that do (5,000 at 8 ratings, 70,000 at 60): a few ms at 10
+    ratings, about a second at 60 when lit (d = 200, one BLAS thread). So refit for the ranking when a rating
+    is saved, and measure the gate in the background; its answer depends on the ratings alone.
     """
-    if shuffles < 1:
-        raise ValueError(f"The gate needs at least one shuffle; got {shuffles}.")
     array, _ = rows_and_norms(vectors, "The rated tracks' vectors", allow_empty=True)
     values = check_ratings(ratings, array.shape[0])
     extra = _check_weights(weights, len(values))
@@ -395,38 +627,52 @@ def slider_skill(
     low = int((values < RATING_MIDDLE).sum())
     high = int((values > RATING_MIDDLE).sum())
     enough = count >= GATE_MIN_RATINGS and min(low, high) >= GATE_MIN_PER_SIDE
+    level = gate_level(count) if enough else None
 
-    model, skill, shuffled = None, 0.0, None
+    model, skill, test, agreement = None, 0.0, None, None
     if count >= 3 and values.min() < values.max():
-        weights_all = rating_weight(values) * extra
-        model = _fit(array, values, weights_all, ALPHA_GRID)
-        skill = _skill(model.loo_predictions, values, weights_all)
+        model = _fit(array, values, rating_weight(values) * extra, ALPHA_GRID)
+        agreement = pairwise_agreement(model.loo_predictions, values)
+        statistic = _GateStatistic(array, values, extra)
+        skill = statistic.observed()
         if enough and skill >= GATE_MIN_SKILL:
-            shuffled = _shuffled_skill(array, values, extra, shuffles, seed)
-    lit = shuffled is not None and skill >= shuffled + GATE_SKILL_MARGIN
+            test = permutation_test(array, values, extra, level=level, seed=seed, approximate=count > GATE_SESSION)
+    lit = test is not None and test.passed
 
+    more = None
     if not enough:
-        needs = _needs_more_ratings(low, high, count, low_label, high_label)
-    elif not lit:
-        needs = f"The ratings do not yet predict each other: rate more tracks that are {high_label} or {low_label}."
-    else:
+        more, needs = _needs_more_ratings(low, high, count, low_label, high_label)
+    elif lit:
+        tenths = int(np.floor(10 * agreement)) if agreement is not None else 0
         needs = (
-            f"Lit: each of your {count} ratings is predicted from the others (rank correlation {skill:.2f}, "
-            f"where shuffled ratings reach {shuffled:.2f}), so the slider can rank the catalogue."
+            f"Lit: it puts tracks it has not seen in your order {_number(tenths)} times out of ten, "
+            "so it can sort the catalogue."
         )
-    return SliderSkill(ratings=count, skill=skill, shuffled_skill=shuffled, lit=lit, needs=needs, model=model)
+    else:
+        fewer = low_label if low <= high else high_label
+        if test is not None:
+            more = more_ratings_to_light(test, count)
+        if more is None:
+            needs = (
+                "Your ratings do not follow the sound yet: tracks that sound alike got different ratings. Rate "
+                f"about 10 more, the clearest you can find, including some you would call {fewer}."
+            )
+        elif more >= MORE_RATINGS_CAP:
+            needs = f"It is learning slowly: rate many more, including some you would call {fewer}."
+        else:
+            which = "one" if more <= 2 else "some"
+            needs = f"Rate about {_number(more)} more, including {which} you would call {fewer}."
+    return SliderSkill(
+        ratings=count, skill=skill, p_value=None if test is None else test.p_value, level=level,
+        shuffles=0 if test is None else test.shuffles, lit=lit, agreement=agreement, more=more, needs=needs,
+        model=model,
+    )
 
 
-def _shuffled_skill(vectors, ratings, extra, shuffles: int, seed: int) -> float:
-    generator = np.random.default_rng(seed)
-    skills = np.empty(shuffles)
-    for index in range(shuffles):
-        order = generator.permutation(len(ratings))
-        shuffled = ratings[order]
-        weights = rating_weight(shuffled) * extra[order]
-        _, residuals, _, _ = _select_alpha(_spectrum(vectors, weights), shuffled, weights, ALPHA_GRID)
-        skills[index] = _skill(shuffled - residuals, shuffled, weights)
-    return float(np.quantile(skills, GATE_SHUFFLE_QUANTILE))
+def on_scale(prediction: float) -> float:
+    """A prediction as a listener reads it: on the slider's own 1–5 scale (predictions beyond what anyone rated
+    may fall outside it, and keep their order only in the ranking itself)."""
+    return float(np.clip(prediction, RATING_MIN, RATING_MAX))
 
 
 def _check_model_input(model: SliderModel, vectors) -> np.ndarray:

@@ -109,6 +109,37 @@ def _head_fields(slider: Slider, model: learning.SliderModel) -> dict:
     }
 
 
+# How many rated tracks illustrate each end of a slider on its page.
+SHOWN_ENDS = 3
+
+
+def _ends(ids, vectors, targets, model: learning.SliderModel | None) -> dict:
+    """The rated tracks that most define each end: among those rated above the middle, the ones the head
+    predicts highest, and below it the lowest (by the ratings themselves while there is no head)."""
+    if not ids:
+        return {"high": [], "low": []}
+    targets = np.asarray(targets, dtype=np.float64)
+    scores = learning.predict(model, vectors) if model is not None else targets
+    order = np.lexsort((np.asarray(ids), -scores))
+    high = [int(ids[i]) for i in order if targets[i] > learning.RATING_MIDDLE][:SHOWN_ENDS]
+    low = [int(ids[i]) for i in order[::-1] if targets[i] < learning.RATING_MIDDLE][:SHOWN_ENDS]
+    return {"high": high, "low": low}
+
+
+def _listeners(slider: Slider) -> int:
+    return SliderRating.objects.filter(slider=slider).values("user").distinct().count()
+
+
+def public_sliders():
+    """Every public slider with how many listeners taught it (`listeners`) and how many ratings (`rating_count`)."""
+    return (
+        Slider.objects.filter(public=True)
+        .select_related("owner")
+        .annotate(listeners=Count("ratings__user", distinct=True), rating_count=Count("ratings"))
+        .order_by("-lit", "name", "pk")
+    )
+
+
 # A queued gate run that has not written its verdict this long after it was queued is presumed lost (its worker
 # was killed, the queue dropped it), and the next rating queues another. Well beyond a gate run (seconds) and the
 # queue's wait behind a long job; too short would only cost a second run, since only a current verdict is kept.
@@ -139,16 +170,24 @@ def release_gate(slider_id: int) -> None:
 def refit(slider: Slider) -> None:
     """After a rating: the head again (milliseconds), a new ratings version, and the gate queued unless pending.
 
-    The gate refits the head on a hundred shuffles of the ratings (a third of a second at 500 ratings, two
-    seconds at 5,000), too slow for the request; until it has run, the slider keeps its last verdict. Only the
+    The gate refits the head on shuffles of the ratings (up to a second for a slider about to light), too slow
+    for the request; until it has run, the slider keeps its last verdict for steering, and its pages say it is
+    checking rather than show that verdict. Only the
     first rating of a burst queues it: the others find it pending, bump the version, and so make that run queue
     itself once more (tasks.evaluate_slider). The queueing happens on commit, once per transaction at most.
     """
     slider = Slider.objects.select_for_update().get(pk=slider.pk)
     ids, vectors, ratings, raters = _training_set(slider)
-    fit = {**slider.fit, "ratings": SliderRating.objects.filter(slider=slider).count(), "tracks": len(ids)}
+    fit = {
+        **slider.fit, "ratings": SliderRating.objects.filter(slider=slider).count(), "tracks": len(ids),
+        "listeners": _listeners(slider),
+    }
+    model = None
     if len(ids) >= 3 and len(set(ratings.tolist())) > 1:
-        fit.update(_head_fields(slider, learning.fit_slider(vectors, ratings, raters)))
+        model = learning.fit_slider(vectors, ratings, raters)
+        fit.update(_head_fields(slider, model))
+    fit["ends"] = _ends(ids, vectors, ratings, model)
+    # The verdict below was measured on fewer ratings: pages show "checking" instead until the gate has run.
     fit["evaluating"] = True
     # Under the row lock, so that a pending gate either wrote its verdict before this (and is no longer
     # pending) or writes after it, sees the new version and runs again: no rating is left without a verdict.
@@ -208,9 +247,14 @@ def write_verdict(snapshot: GateSnapshot, skill: learning.SliderSkill) -> bool:
     fit = {
         "ratings": snapshot.ratings,
         "tracks": len(snapshot.ids),
+        "listeners": _listeners(snapshot.slider),
         "skill": skill.skill,
-        "shuffled_skill": skill.shuffled_skill,
+        "p_value": skill.p_value,
+        "level": skill.level,
+        "agreement": skill.agreement,
+        "more": skill.more,
         "needs": skill.needs,
+        "ends": _ends(snapshot.ids, snapshot.vectors, snapshot.targets, skill.model),
         "evaluating": False,
     }
     if skill.model is not None:
@@ -221,7 +265,8 @@ def write_verdict(snapshot: GateSnapshot, skill: learning.SliderSkill) -> bool:
 
 
 def evaluate(slider_id: int) -> GateRun:
-    """The gate: leave-one-out skill against shuffled ratings decides whether the slider is lit.
+    """The gate: the leave-one-out skill's permutation p-value, at the level for this many ratings, decides
+    whether the slider is lit (learning.slider_skill).
 
     Holds no lock while it measures, so ratings go on being saved meanwhile: it reads a snapshot of the ratings,
     measures outside any transaction, and keeps the verdict only if no rating arrived since (`written`). When

@@ -8,6 +8,7 @@ from taste.sliders.learning import (
     fit_ridge,
     fit_slider,
     loo_predictions,
+    on_scale,
     predict,
     rating_weight,
     slider_skill,
@@ -196,64 +197,6 @@ def test_spearman_of_a_constant_is_undefined():
     assert np.isnan(spearman([1, 1, 1], [1, 2, 3]))
 
 
-def test_a_slider_with_few_ratings_stays_dark_and_asks_for_more_at_both_ends():
-    vectors = structured_unit_vectors(5)
-    skill = slider_skill(vectors, [3, 3, 4, 3, 3], low_label="clearly not dreamy", high_label="clearly dreamy")
-    assert not skill.lit
-    assert skill.ratings == 5
-    assert skill.shuffled_skill is None
-    assert skill.needs == "Rate at least 3 more tracks, including some at both ends of the scale."
-
-
-def test_a_slider_lacking_one_end_names_it():
-    vectors = structured_unit_vectors(9)
-    skill = slider_skill(vectors, [4, 5, 4, 5, 3, 3, 1, 4, 5], low_label="clearly not dreamy")
-    assert not skill.lit
-    assert skill.needs == "Rate at least 1 more track, including one that is clearly not dreamy."
-
-
-def test_ratings_that_do_not_predict_each_other_keep_the_slider_dark_with_a_reason():
-    vectors = structured_unit_vectors(12, seed=9)
-    ratings = [1, 5, 1, 5, 1, 5, 1, 5, 1, 5, 1, 5]
-    skill = slider_skill(vectors, ratings, low_label="clearly not dreamy", high_label="clearly dreamy")
-    assert not skill.lit
-    assert skill.needs == (
-        "The ratings do not yet predict each other: rate more tracks that are clearly dreamy or clearly not dreamy."
-    )
-
-
-@pytest.mark.parametrize("load_vectors", EMBEDDINGS)
-def test_random_ratings_almost_never_light_a_slider(load_vectors):
-    vectors = load_vectors()
-    lit = 0
-    for seed in range(20):
-        rng = np.random.default_rng(100 + seed)
-        rated = rng.choice(len(vectors), 40, replace=False)
-        lit += slider_skill(vectors[rated], rng.integers(1, 6, size=40)).lit
-    assert lit <= 1
-
-
-@pytest.mark.parametrize("load_vectors", EMBEDDINGS)
-def test_ratings_along_a_direction_light_the_slider_and_rank_unseen_tracks(load_vectors):
-    vectors = load_vectors()
-    for seed in range(5):
-        ratings, scores = ratings_along_hidden_direction(vectors, seed=200 + seed)
-        order = np.random.default_rng(seed).permutation(len(vectors))
-        rated, unseen = order[:40], order[40:]
-        skill = slider_skill(vectors[rated], ratings[rated])
-        assert skill.lit, skill
-        assert skill.needs.startswith("Lit: ")
-        assert spearman(predict(skill.model, vectors[unseen]), scores[unseen]) >= 0.7
-
-
-def test_the_gate_gives_the_same_answer_for_the_same_ratings():
-    vectors = structured_unit_vectors(30, seed=10)
-    ratings, _ = ratings_along_hidden_direction(vectors, seed=10, noise=1.5)
-    first, second = slider_skill(vectors, ratings), slider_skill(vectors, ratings)
-    assert first.shuffled_skill is not None
-    assert (first.skill, first.shuffled_skill, first.lit) == (second.skill, second.shuffled_skill, second.lit)
-
-
 def test_top_by_slider_returns_the_highest_predictions_best_first():
     vectors = structured_unit_vectors(200, seed=11)
     ratings, _ = ratings_along_hidden_direction(vectors, seed=11)
@@ -265,6 +208,10 @@ def test_top_by_slider_returns_the_highest_predictions_best_first():
     np.testing.assert_allclose(top_values, predict(model, vectors)[expected])
     bottom_ids, _ = top_by_slider(model, vectors, ids, count=15, highest=False)
     assert bottom_ids.tolist() == ids[np.argsort(predict(model, vectors), kind="stable")[:15]].tolist()
+
+
+def test_predictions_are_shown_on_the_one_to_five_scale():
+    assert [on_scale(v) for v in (-2.0, 1.0, 3.26, 5.0, 7.0)] == [1.0, 1.0, 3.26, 5.0, 5.0]
 
 
 def test_predictions_from_float32_vectors_keep_the_order():

@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 from django.urls import reverse
@@ -86,7 +88,7 @@ class TestRatingAndGate:
                 reverse("slider_ratings", args=[slider.pk]), {"track": track.pk, "value": "5"}
             ).content.decode()
         assert len(callbacks) == 1
-        assert 'hx-trigger="every 2s"' in page and "Checking what the latest ratings taught it" in page
+        assert 'hx-trigger="every 1s"' in page and "Checking what your 1 rating taught it" in page
         callbacks[0]()  # the worker's turn (tests run queued tasks at once)
         status = owner_client.get(reverse("slider_status", args=[slider.pk])).content.decode()
         assert "hx-trigger" not in status and "Checking" not in status
@@ -104,10 +106,19 @@ class TestRatingAndGate:
         assert response.status_code == 400 and "from 1 to 5" in response.content.decode()
         assert not SliderRating.objects.exists()
 
-    def test_it_stays_dark_and_says_what_it_needs(self, owner_client, slider, catalogue):
-        owner_client.post(reverse("slider_ratings", args=[slider.pk]), {"track": catalogue[1][0][0].pk, "value": "5"})
+    def test_it_stays_dark_and_says_what_it_needs(
+        self, owner_client, slider, catalogue, django_capture_on_commit_callbacks
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            owner_client.post(
+                reverse("slider_ratings", args=[slider.pk]), {"track": catalogue[1][0][0].pk, "value": "5"}
+            )
         data = owner_client.get(reverse("slider_json", args=[slider.pk])).json()
-        assert data == {"ratings": 1, "lit": False, "loo_skill": 0.0, "shuffled_skill": None}
+        assert data == {
+            "ratings": 1, "listeners": 1, "lit": False, "evaluating": False, "loo_skill": 0.0, "p_value": None,
+            "level": None, "agreement": None,
+            "needs": "Rate at least 7 more tracks, including some at both ends of the scale.",
+        }
         response = owner_client.get(reverse("slider_ranking_json", args=[slider.pk]))
         assert response.status_code == 403 and "dark" in response.json()["error"]
         assert response.json()["reason"]
@@ -126,7 +137,7 @@ class TestRatingAndGate:
     ):
         direction, vectors, rated = light_up(slider, owner, catalogue)
         data = owner_client.get(reverse("slider_json", args=[slider.pk])).json()
-        assert data["lit"] and data["loo_skill"] > data["shuffled_skill"] and data["ratings"] == len(rated)
+        assert data["lit"] and data["p_value"] <= data["level"] and data["ratings"] == len(rated)
 
         ranking = owner_client.get(reverse("slider_ranking_json", args=[slider.pk]), {"limit": "60"}).json()["results"]
         predicted = [r["predicted"] for r in ranking]
@@ -211,3 +222,92 @@ class TestSliderKnobsOnStations:
         track = catalogue[1][0][0]
         page = owner_client.get(reverse("slider_rating_widget", args=[track.pk])).content.decode()
         assert "dreamy" in page and f'action="/sliders/{slider.pk}/ratings/"' in page
+
+
+def rated_predictions(page: str) -> list[float]:
+    return [float(v) for v in re.findall(r'<span class="predicted"[^>]*>([^<]+)</span>', page)]
+
+
+@pytest.mark.django_db
+class TestPlainWords:
+    def test_a_widget_row_never_shows_the_verdict_on_earlier_ratings(
+        self, owner_client, owner, slider, catalogue, django_capture_on_commit_callbacks
+    ):
+        _, _, rated = light_up(slider, owner, catalogue)
+        assert slider.lit and slider.fit["needs"].startswith("Lit: ")
+        track = next(t for cluster in catalogue[1] for t in cluster if t.pk not in rated)
+        with django_capture_on_commit_callbacks() as callbacks:
+            row = owner_client.post(
+                reverse("slider_ratings", args=[slider.pk]), {"track": track.pk, "value": "1", "reply": "row"}
+            ).content.decode()
+        assert f"Checking what your {len(rated) + 1} ratings taught it" in row and "Lit:" not in row
+        assert f'hx-get="{reverse("slider_verdict", args=[slider.pk])}"' in row
+        assert re.search(r'class="chosen"\s+aria-label="dreamy 1', row)
+        widget = owner_client.get(reverse("slider_rating_widget", args=[track.pk])).content.decode()
+        assert "Checking what your" in widget and "Lit:" not in widget
+
+        callbacks[0]()  # the worker runs the gate on the new ratings
+        verdict = owner_client.get(reverse("slider_verdict", args=[slider.pk])).content.decode()
+        slider.refresh_from_db()
+        assert "Checking" not in verdict and "hx-get" not in verdict
+        assert slider.fit["needs"] in verdict.replace("&#x27;", "'") and slider.fit["ratings"] == len(rated) + 1
+
+    def test_a_dark_slider_says_in_numbers_what_it_still_needs(
+        self, owner_client, slider, catalogue, django_capture_on_commit_callbacks
+    ):
+        track = catalogue[1][0][0]
+        with django_capture_on_commit_callbacks(execute=True):
+            row = owner_client.post(
+                reverse("slider_ratings", args=[slider.pk]), {"track": track.pk, "value": "5", "reply": "row"}
+            ).content.decode()
+        widget = owner_client.get(reverse("slider_rating_widget", args=[track.pk])).content.decode()
+        page = owner_client.get(reverse("slider_detail", args=[slider.pk])).content.decode()
+        for html in (widget, page):
+            assert "Rate at least 9 more tracks, including some at both ends of the scale." in html
+        assert "Checking" not in widget and "Checking" not in page and "hx-post" in row
+
+    def test_the_ranking_shows_each_prediction_on_the_one_to_five_scale(self, owner_client, owner, slider, catalogue):
+        light_up(slider, owner, catalogue)
+        # A head that extrapolates past what anyone rated, as one fitted on a few similar tracks does.
+        Slider.objects.filter(pk=slider.pk).update(fit={**slider.fit, "intercept": slider.fit["intercept"] + 3.0})
+        raw = [r["predicted"] for r in owner_client.get(
+            reverse("slider_ranking_json", args=[slider.pk]), {"limit": "20"}
+        ).json()["results"]]
+        assert max(raw) > 5.0
+        page = owner_client.get(reverse("slider_ranking", args=[slider.pk])).content.decode()
+        shown = rated_predictions(page)
+        assert len(shown) == 20 and all(1.0 <= v <= 5.0 for v in shown) and shown == sorted(shown, reverse=True)
+        low_page = owner_client.get(reverse("slider_ranking", args=[slider.pk]), {"order": "low"}).content.decode()
+        low = rated_predictions(low_page)
+        assert all(1.0 <= v <= 5.0 for v in low)
+
+    def test_the_page_illustrates_each_end_with_the_tracks_that_most_define_it(
+        self, owner_client, owner, slider, catalogue
+    ):
+        light_up(slider, owner, catalogue)
+        response = owner_client.get(reverse("slider_detail", args=[slider.pk]))
+        ends = response.context["ends"]
+        values = dict(SliderRating.objects.filter(slider=slider).values_list("track_id", "value"))
+        assert len(ends["high"]) == 3 and all(values[t.pk] >= 4 for t in ends["high"])
+        assert len(ends["low"]) == 3 and all(values[t.pk] <= 2 for t in ends["low"])
+        page = response.content.decode()
+        assert 'data-end="high"' in page and f'data-track-id="{ends["low"][0].pk}"' in page
+
+
+@pytest.mark.django_db
+class TestPublicSliders:
+    def test_the_public_page_lists_shared_sliders_with_who_taught_them(self, client, owner, outsider, catalogue):
+        shared = create_slider(owner, name="airy", low_label="heavy", high_label="airy", public=True)
+        create_slider(owner, name="secret", low_label="a", high_label="b", public=False)
+        tracks = [t for cluster in catalogue[1] for t in cluster]
+        rate(shared, owner, tracks[0].pk, 5)
+        rate(shared, owner, tracks[1].pk, 1)
+        rate(shared, outsider, tracks[0].pk, 4)
+        client.force_login(outsider)
+        page = client.get(reverse("slider_public")).content.decode()
+        assert "airy" in page and "secret" not in page
+        row = re.search(rf'<tr data-slider-id="{shared.pk}">(.*?)</tr>', page, re.S).group(1)
+        assert "heavy ↔ airy" in row and "2 listeners" in row and '<td class="rating-count">3</td>' in row
+        assert "dark" in row
+        detail = client.get(reverse("slider_detail", args=[shared.pk])).content.decode()
+        assert "taught by 2 listeners" in detail

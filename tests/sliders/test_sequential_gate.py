@@ -1,0 +1,127 @@
+"""The gate as a sequential test: its p-value, its level per look, its false-light rate over a whole session of
+random ratings, how soon it lights a clear word, and what it tells the listener meanwhile."""
+
+import numpy as np
+import pytest
+
+from taste.sliders import learning
+from taste.sliders.learning import gate_budget, gate_level, permutation_test, slider_skill
+from tests.sliders.test_learning import EMBEDDINGS, ratings_along_hidden_direction, structured_unit_vectors
+
+
+def two_soundtracks(count_each: int = 12, dim: int = 200, seed: int = 0):
+    """Two soundtracks: each a tight group of pieces around its own point of a musicnn-like space."""
+    centres = structured_unit_vectors(2, dim, seed)
+    rng = np.random.default_rng(seed + 1)
+    groups = [centre + 0.25 * rng.normal(size=(count_each, dim)) / np.sqrt(dim) * 2 for centre in centres]
+    vectors = np.vstack(groups)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_the_level_never_rises_and_a_session_spends_at_most_its_union_bound():
+    levels = [gate_level(n) for n in range(learning.GATE_MIN_RATINGS, 200)]
+    assert all(later <= earlier for earlier, later in zip(levels, levels[1:]))
+    assert gate_level(10) == learning.GATE_LEVEL_AT_10
+    assert gate_budget() == pytest.approx(sum(gate_level(n) for n in range(8, 61)))
+
+
+def test_the_permutation_p_value_holds_its_level_on_random_ratings():
+    vectors = structured_unit_vectors(400, seed=3)
+    rng = np.random.default_rng(3)
+    passed = 0
+    for index in range(300):
+        rated = rng.choice(len(vectors), 16, replace=False)
+        passed += permutation_test(vectors[rated], rng.integers(1, 6, 16), level=0.2, seed=index).passed
+    # 60 expected of 300 (sd 7): a p-value that undercounted the shuffles would pass far more.
+    assert 35 <= passed <= 80
+
+
+def test_random_ratings_rarely_light_a_slider_however_often_it_is_looked_at():
+    vectors = structured_unit_vectors(600, seed=4)
+    rng = np.random.default_rng(4)
+    lit_sessions = 0
+    for _ in range(100):
+        order = rng.choice(len(vectors), 40, replace=False)
+        ratings = rng.integers(1, 6, 40)
+        lit_sessions += any(
+            slider_skill(vectors[order[:n]], ratings[:n]).lit for n in range(learning.GATE_MIN_RATINGS, 41)
+        )
+    # Looked at after each of 33 ratings: a gate that asked 0.5 % of every look alone lights about 5 of these.
+    assert lit_sessions <= 2
+
+
+def test_a_clear_two_soundtrack_word_lights_by_ten_ratings():
+    lit_by_ten = 0
+    for seed in range(20):
+        vectors = two_soundtracks(seed=seed)
+        rng = np.random.default_rng(seed)
+        order = np.empty(10, dtype=int)
+        order[0::2] = rng.permutation(12)[:5]
+        order[1::2] = 12 + rng.permutation(12)[:5]
+        ratings = np.where(order < 12, rng.integers(4, 6, 10), rng.integers(1, 3, 10))
+        lit_by_ten += any(slider_skill(vectors[order[:n]], ratings[:n]).lit for n in range(8, 11))
+    assert lit_by_ten >= 18
+
+
+@pytest.mark.parametrize("load_vectors", EMBEDDINGS)
+def test_ratings_along_a_direction_light_the_slider_and_say_how_well_it_orders(load_vectors):
+    vectors = load_vectors()
+    for seed in range(5):
+        ratings, scores = ratings_along_hidden_direction(vectors, seed=200 + seed)
+        order = np.random.default_rng(seed).permutation(len(vectors))
+        rated, unseen = order[:40], order[40:]
+        skill = slider_skill(vectors[rated], ratings[rated])
+        assert skill.lit, skill
+        assert skill.p_value <= skill.level and skill.agreement >= 0.7
+        assert skill.needs.startswith("Lit: it puts tracks it has not seen in your order ")
+        assert skill.needs.endswith(" times out of ten, so it can sort the catalogue.")
+        assert learning.spearman(learning.predict(skill.model, vectors[unseen]), scores[unseen]) >= 0.7
+
+
+def test_a_slider_with_few_ratings_stays_dark_and_asks_for_more_at_both_ends():
+    vectors = structured_unit_vectors(5)
+    skill = slider_skill(vectors, [3, 3, 4, 3, 3], low_label="clearly not dreamy", high_label="clearly dreamy")
+    assert not skill.lit and skill.ratings == 5 and skill.p_value is None and skill.more == 3
+    assert skill.needs == "Rate at least 3 more tracks, including some at both ends of the scale."
+
+
+def test_a_slider_lacking_one_end_names_it():
+    vectors = structured_unit_vectors(9)
+    skill = slider_skill(vectors, [4, 5, 4, 5, 3, 3, 1, 4, 5], low_label="clearly not dreamy")
+    assert not skill.lit
+    assert skill.needs == "Rate at least 1 more track, including one you would call clearly not dreamy."
+
+
+def test_ratings_that_do_not_follow_the_sound_say_so():
+    vectors = structured_unit_vectors(12, seed=9)
+    skill = slider_skill(vectors, [1, 5] * 6, low_label="clearly not dreamy", high_label="clearly dreamy")
+    assert not skill.lit and skill.more is None
+    assert skill.needs.startswith("Your ratings do not follow the sound yet")
+
+
+def test_a_promising_dark_slider_says_about_how_many_more_it_needs():
+    vectors = two_soundtracks(seed=1)
+    order = [0, 12, 1, 13, 2, 14, 3, 15]
+    ratings = [5, 1, 4, 2, 5, 1, 4, 2]
+    skill = slider_skill(vectors[order], ratings, low_label="calm", high_label="wild")
+    assert not skill.lit and skill.more is not None and 1 <= skill.more <= 6
+    assert skill.needs.startswith("Rate about ") and skill.needs.endswith(" you would call calm.") or (
+        skill.needs.endswith(" you would call wild.")
+    )
+
+
+def test_the_gate_gives_the_same_answer_for_the_same_ratings():
+    vectors = structured_unit_vectors(30, seed=10)
+    ratings, _ = ratings_along_hidden_direction(vectors, seed=10, noise=1.5)
+    first, second = slider_skill(vectors, ratings), slider_skill(vectors, ratings)
+    assert first.p_value is not None
+    assert (first.skill, first.p_value, first.lit, first.needs) == (
+        second.skill, second.p_value, second.lit, second.needs
+    )
+
+
+def test_past_the_session_the_p_value_is_approximated_from_fewer_shuffles():
+    vectors = structured_unit_vectors(300, seed=12)
+    ratings, _ = ratings_along_hidden_direction(vectors, seed=12)
+    skill = slider_skill(vectors[:100], ratings[:100])
+    assert skill.lit and skill.shuffles == learning.GATE_APPROXIMATE_SHUFFLES
