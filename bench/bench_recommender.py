@@ -67,7 +67,8 @@ def main() -> None:
     held = [s for k, s in enumerate(sets) if k % 5 == 0]
     training = [s for k, s in enumerate(sets) if k % 5]
     started = time.perf_counter()
-    query, track, report = train(vectors, training, TwoTowerConfig(dim=vectors.shape[1], item_epochs=args.item_epochs), device=args.device)
+    config = TwoTowerConfig(dim=vectors.shape[1], item_epochs=args.item_epochs)
+    query, track, report = train(vectors, training, config, device=args.device)
     seconds = time.perf_counter() - started
     weights = TwoTowerWeights.from_json(export(query.cpu(), track.cpu()))
     two = evaluate(held, ids, vectors, lambda a: query_vector(weights, a), lambda v: item_vectors(weights, v))
