@@ -132,13 +132,13 @@ def test_keyboard_shortcuts(page, radio):
     wait_until_playing_past(page, 0.2)
     page.keyboard.press(" ")
     page.wait_for_function(f"() => {AUDIO}.paused")
-    page.keyboard.press(" ")
-    page.wait_for_function(f"() => !{AUDIO}.paused")
 
-    now = playing_track(page)
+    now = playing_track(page)  # paused, so that it cannot end and give way to the next one meanwhile
     page.keyboard.press("+")
     expect(page.locator(f'#liked-rail li[data-track-id="{now}"]')).to_be_visible()
     expect(page.locator("#player [data-action=up]")).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press(" ")
+    page.wait_for_function(f"() => !{AUDIO}.paused")
 
     page.keyboard.press("?")
     expect(page.locator("#keys-dialog")).to_be_visible()
