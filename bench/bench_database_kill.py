@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -24,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_load import PASSWORD, prepare, start_server  # noqa: E402
+from bench.bench_load import PASSWORD, prepare, private_data_dir, start_server  # noqa: E402
 
 
 def postmaster_pid(data_dir: str) -> int:
@@ -55,10 +54,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8732)
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="wavelength-drill-")
-    os.environ["WAVELENGTH_DATA"] = data_dir
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "discovery.settings")
-    os.environ.pop("DATABASE_URL", None)
+    data_dir = private_data_dir("wavelength-drill-")
     listeners = prepare(args.users, 200)
     from django.db import connection
 

@@ -36,6 +36,16 @@ PASSWORD = "load-test-listener-42"
 VALUES = ("up", "down", "clear")
 
 
+def private_data_dir(prefix: str, keep: str | None = None) -> str:
+    """Point this process (and the servers it starts) at a data directory of its own: its own embedded
+    PostgreSQL, never the developer's. `keep` names one to reuse instead of a fresh temporary one."""
+    data_dir = keep or tempfile.mkdtemp(prefix=prefix)
+    os.environ["WAVELENGTH_DATA"] = data_dir
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "discovery.settings")
+    os.environ.pop("DATABASE_URL", None)
+    return data_dir
+
+
 def prepare(users: int, tracks: int) -> list[tuple[str, int, list[int]]]:
     """Users load-0 … with one station each, on a catalogue of `tracks` embedded tracks; (name, station, ids)."""
     import django
@@ -150,10 +160,7 @@ def main() -> None:
     parser.add_argument("--keep-data", help="data directory to use (and keep) instead of a temporary one")
     args = parser.parse_args()
 
-    data_dir = args.keep_data or tempfile.mkdtemp(prefix="wavelength-load-")
-    os.environ["WAVELENGTH_DATA"] = data_dir
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "discovery.settings")
-    os.environ.pop("DATABASE_URL", None)
+    data_dir = private_data_dir("wavelength-load-", args.keep_data)
     listeners_setup = prepare(args.users, args.tracks)
     from django.db import connection
 

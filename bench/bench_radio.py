@@ -19,12 +19,11 @@ import os
 import signal
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_load import PASSWORD, percentile, prepare, start_server  # noqa: E402
+from bench.bench_load import PASSWORD, percentile, prepare, private_data_dir, start_server  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-dev-shm-usage", "--disable-gpu"]
@@ -104,10 +103,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8733)
     args = parser.parse_args()
 
-    data_dir = tempfile.mkdtemp(prefix="wavelength-radio-")
-    os.environ["WAVELENGTH_DATA"] = data_dir
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "discovery.settings")
-    os.environ.pop("DATABASE_URL", None)
+    data_dir = private_data_dir("wavelength-radio-")
     ((_, station, _),) = prepare(1, args.tracks)
     add_seeds(station, 2)
     runs = []
