@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "taste.stations",
     "discovery.library",
     "discovery.atlas",
+    "discovery.compare",
 ]
 
 MIDDLEWARE = [

@@ -22,6 +22,7 @@ urlpatterns = [
     path("sliders/", include("taste.sliders.urls")),
     path("embedding/", include("embedding.urls")),
     path("library/", include("discovery.library.urls")),
+    path("compare/", include("discovery.compare.urls")),
     path("", include("discovery.atlas.urls")),  # /map/… and /path/…
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
