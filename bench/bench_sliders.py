@@ -124,8 +124,8 @@ def ranking_and_queue(catalogue: np.ndarray, model, repeats: int) -> list[dict]:
 # for the smallest level any schedule below asks, so that one pass decides every schedule of the trade-off
 # curve exactly as the gate would (a level's shuffles are the first EXCEEDANCES / level − 1 of the same seeded
 # stream, and the gate lights when fewer than EXCEEDANCES of them reach the skill).
-CURVE_SCALES = (0.004, 0.005, 0.006, 0.007, 0.0075, 0.008, 0.01)
-CURVE_DECAYS = (2.0, 4.0, 6.0, 8.0)
+CURVE_SCALES = (0.004, 0.006, 0.007, 0.0075, 0.008, 0.01)
+CURVE_DECAYS = (2.0, 4.0, 6.0, 8.0, 10.0)
 HIDDEN_COUNTS = (8, 12, 16, 24, 40)
 CLEAR_LOOKS = 12
 

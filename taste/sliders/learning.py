@@ -52,45 +52,49 @@ ALPHA_GRID = np.logspace(-1.0, 3.0, 17)
 
 # The gate: whether the ratings have taught the slider its word. It is looked at after every rating, so it is a
 # sequential test, and its false-light rate is what a listener who rates at random sees over a whole session:
-# the chance that the slider lights at any of the looks, not at one. A slider is lit when all of these hold:
-# - at least GATE_MIN_RATINGS ratings, of which GATE_MIN_PER_SIDE below the middle and as many above: with fewer,
-#   leave-one-out has too little to go on, and without both ends the word has no direction;
-# - the skill, the Spearman correlation between the exact leave-one-out predictions and the ratings, is at least
-#   GATE_MIN_SKILL, a correlation a listener would notice in a ranking (the minimum effect size);
-# - the skill's permutation p-value, against the same pipeline (α chosen afresh) on shuffles of the ratings among
+# the chance that the slider lights at any look, not at one. A slider is lit when all of these hold:
+# - at least GATE_MIN_RATINGS ratings, of which GATE_MIN_PER_SIDE below the middle and as many above. Ten,
+#   because a shuffle test can hardly light fewer: for a word whose ends are two soundtracks, the shuffles that
+#   fit the sounds as well as the listener's ratings are those that keep the same tracks at each end (and, for
+#   as many at each end, those that swap the ends): 1 or 2 in C(n, k), so a clear word's p-value is spread up
+#   to 2 / C(n, n/2), 2.9 % at 8 ratings, 1.6 % at 9, 0.79 % at 10; a look that can seldom light a clear word
+#   would mostly spend the false-light budget;
+# - the skill, the correlation between the exact leave-one-out predictions (clipped to 1–5) and the ratings,
+#   is at least GATE_MIN_SKILL, a correlation a listener would notice in a ranking (the minimum effect size);
+# - the skill's permutation p-value, against the same pipeline (α chosen afresh) on the ratings shuffled among
 #   the same tracks, is at most `gate_level(n)`. Under "the ratings do not depend on the sound" the ratings are
-#   exchangeable among the rated tracks whatever their clusters, so a plain shuffle is the exact null: a
-#   shuffle that happens to follow the clusters is as likely under the null as the listener's ratings are, and
-#   counting it is what keeps the p-value honest rather than a reason to stratify. With b shuffles and k of
-#   them at least as skilled, p = (k + 1) / (b + 1), which is valid for any b (P(p ≤ a) ≤ a). Shuffles are drawn
-#   in batches and stop once GATE_EXCEEDANCES of them match the skill (Besag and Clifford's sequential p-value):
-#   random ratings cost one batch; only a slider about to light pays for the GATE_EXCEEDANCES / level shuffles
-#   that resolve its level.
-# The level falls with the number of ratings, gate_level(n) = GATE_LEVEL_AT_10 × (10 / n)^GATE_LEVEL_DECAY:
-# a session spends most of its false-light budget on the early looks, where a clear word must light and where a
-# shuffle test cannot go below about 1 / C(n, n/2) (0.4 % at 10 ratings, 5 high and 5 low), and little on the
-# later ones, where a real word has p-values far smaller anyway. Summed over looks 8 to 60 the levels come to
-# GATE_LEVEL_AT_10 × 14.4, the union bound; successive looks share all but one rating, so the chance of lighting
-# at any of them is much smaller than that sum, and the constants are calibrated by simulating whole sessions
-# of random ratings (bench/bench_sliders.py, docs/benchmarks.md): see there for the trade-off curve between
-# lighting a clear word by 10 ratings and lighting random ratings within 60.
-# Past GATE_SESSION ratings the level stays at its value there, and the p-value is the normal approximation of
-# the shuffled skills (GATE_APPROXIMATE_SHUFFLES of them): a slider with that many ratings is mostly lit or
-# plainly not, and an exact p-value at a level of 1e-4 would need tens of thousands of refits of hundreds.
+#   exchangeable among the rated tracks whatever their clusters, so a plain shuffle is the exact null: a shuffle
+#   that happens to follow the clusters is as likely under the null as the listener's ratings are, and counting
+#   it is what keeps the p-value honest (the old gate's margin over the shuffles' 99th percentile swung with it
+#   instead). Up to GATE_EXACT_ARRANGEMENTS distinct orderings (ten ratings on four values) all are scored, an
+#   exact p-value; beyond, with b shuffles of which k reach the skill, p = (k + 1) / (b + 1), valid for any b.
+#   Shuffles come in batches and stop once GATE_EXCEEDANCES reach the skill (Besag and Clifford): ratings that
+#   do not light cost a batch; only a slider about to light pays for the GATE_EXCEEDANCES / level shuffles.
+# The level per look: gate_level(n) = GATE_LEVEL_AT_10 × (10 / n)^GATE_LEVEL_DECAY, never below
+# GATE_LEVEL_FLOOR: most of a session's budget goes to the first looks, where a clear word must light and can
+# (its p-value up to 0.79 % at 10 ratings, 0.22 % at 12, 0.016 % at 16), little to the later ones, where a
+# real word's p-value is far smaller anyway. Summed over the looks 10 to 60 the levels come to 2 %, the union
+# bound; successive looks share all but one rating, so the chance of lighting at any of them is smaller, and
+# the constants were chosen from whole simulated sessions (bench/bench_sliders.py, docs/benchmarks.md, with the
+# trade-off curve): a clear word lit by 10 ratings in 98 % of sessions, random ratings lit within 60 looks in
+# 1.0 %. A larger GATE_LEVEL_AT_10 lights no more clear words (0.8 % is above their p-value at 10) and more
+# random ones; a smaller one misses the ones whose p-value is exactly 2 / C(10, 5).
+# Past GATE_SESSION ratings the test runs on a seeded sample of that many of them (a sample chosen without
+# looking at the ratings keeps the null exact), so that a look costs what one at 60 ratings does rather than
+# 80,000 refits of hundreds; each such look spends at most the floor, and nothing here bounds their sum.
 # The gate's own fit weighs every rated track alike (times its number of raters): the weights then belong to
 # the tracks, not to the ratings, and one eigendecomposition serves every shuffle. The ranking head keeps the
 # down-weighted middle ratings (MIDDLE_RATING_WEIGHT).
 GATE_MIN_RATINGS = 10
 GATE_MIN_PER_SIDE = 2
 GATE_MIN_SKILL = 0.3
-GATE_LEVEL_AT_10 = 0.0075
-GATE_LEVEL_DECAY = 6.0
+GATE_LEVEL_AT_10 = 0.008
+GATE_LEVEL_DECAY = 8.0
 GATE_LEVEL_FLOOR = 1e-4
 GATE_SESSION = 60
 GATE_EXACT_ARRANGEMENTS = 30_000
 GATE_EXCEEDANCES = 8
 GATE_BATCH = 256
-GATE_APPROXIMATE_SHUFFLES = 256
 GATE_SHUFFLE_SEED = 20240611
 
 @dataclass(frozen=True)
@@ -129,8 +133,8 @@ class SliderSkill:
     the ratings (0 where undefined: fewer than 3 ratings, or all alike). p_value: its permutation p-value, or
     None where it could not change the answer (too few ratings, or a skill below GATE_MIN_SKILL) and was not
     measured. level: gate_level(ratings), what p_value must not exceed. shuffles: how many were drawn.
-    lit: the slider may rank tracks. agreement: the share of pairs of rated tracks with different ratings
-    that the ranking model's leave-one-out predictions put in the listener's order (ties count half), or None.
+    lit: the slider may rank tracks. agreement: the share of pairs of rated tracks at least two points apart
+    that the ranking model's leave-one-out predictions put in the listener's order (`pairwise_agreement`).
     more: about how many more ratings it needs to light, or None (lit, or no estimate). needs: one sentence for
     the listener, what the slider still needs or how well it predicts. model: the ranking model (`fit_slider`),
     to rank with when lit (None below 3 ratings or when all ratings are alike).
@@ -503,7 +507,7 @@ def _reaches(skills: np.ndarray, observed: float) -> np.ndarray:
 
 def permutation_test(
     vectors, ratings, weights=None, *, level: float, seed: int = GATE_SHUFFLE_SEED,
-    exceedances: int = GATE_EXCEEDANCES, approximate: bool = False,
+    exceedances: int = GATE_EXCEEDANCES,
 ) -> PermutationTest:
     """The gate's p-value for ratings on rated `vectors`, decided at `level`.
 
@@ -511,12 +515,11 @@ def permutation_test(
     values or fewer do), every one is scored and the p-value is exact (`distinct_arrangements`). Otherwise
     shuffles in batches until `exceedances` of them reach the skill (p > level for sure) or until
     exceedances / level − 1 have been drawn; passed when fewer than `exceedances` reached it. Either way
-    P(passed) ≤ level when the ratings do not depend on the sound.
-    approximate: GATE_APPROXIMATE_SHUFFLES shuffles and the normal tail beyond the skill. weights (n,) belong
-    to the tracks and stay with them. Seeded: the same ratings always get the same answer.
+    P(passed) ≤ level when the ratings do not depend on the sound. weights (n,) belong to the tracks and stay
+    with them. Seeded: the same ratings always get the same answer.
     """
-    most = GATE_APPROXIMATE_SHUFFLES if approximate else int(np.ceil(exceedances / level)) - 1
-    arrangements = None if approximate else distinct_arrangements(ratings, GATE_EXACT_ARRANGEMENTS)
+    most = int(np.ceil(exceedances / level)) - 1
+    arrangements = distinct_arrangements(ratings, GATE_EXACT_ARRANGEMENTS)
     if arrangements is not None:
         array, _ = rows_and_norms(vectors, "The rated tracks' vectors")
         statistic = _GateStatistic(array, check_ratings(ratings, len(array)), _check_weights(weights, len(array)))
@@ -528,35 +531,31 @@ def permutation_test(
             observed, p_value, len(arrangements), matched, float(skills.mean()), float(skills.std()),
             p_value <= level,
         )
-    observed, skills = shuffled_skills(
-        vectors, ratings, weights, most=most, stop_after=None if approximate else exceedances, seed=seed
-    )
+    observed, skills = shuffled_skills(vectors, ratings, weights, most=most, stop_after=exceedances, seed=seed)
     drawn, matched = len(skills), int(_reaches(skills, observed).sum())
-    mean, std = float(skills.mean()), float(skills.std())
-    if approximate:
-        tail = NormalDist().cdf(-(observed - mean) / std) if std > 0 else float(observed <= mean)
-        p_value = max(tail, 1.0 / (drawn + 1))
-        passed = p_value <= level
-    else:
-        p_value = (matched + 1) / (drawn + 1)
-        passed = drawn == most and matched < exceedances
-    return PermutationTest(observed, p_value, drawn, matched, mean, std, passed)
+    p_value = (matched + 1) / (drawn + 1)
+    passed = drawn == most and matched < exceedances
+    return PermutationTest(observed, p_value, drawn, matched, float(skills.mean()), float(skills.std()), passed)
 
 
-def pairwise_agreement(predictions, ratings) -> float | None:
-    """The share of pairs with different ratings that `predictions` put in the same order (ties count half);
-    None with no such pair. Above 2,000 ratings, over a seeded sample of 2,000 of them."""
+# Pairs of ratings at least this far apart are the ones a listener means as "this, not that": a 4 beside a 5
+# is often the same answer given twice, and counting such pairs would make a good slider sound like a coin.
+AGREEMENT_MIN_GAP = 2.0
+
+
+def pairwise_agreement(predictions, ratings, min_gap: float = AGREEMENT_MIN_GAP) -> float | None:
+    """The share of pairs rated at least `min_gap` apart that `predictions` put in the same order (ties count
+    half); None with no such pair. Above 2,000 ratings, over a seeded sample of 2,000 of them."""
     x = np.asarray(predictions, dtype=np.float64)
     y = np.asarray(ratings, dtype=np.float64)
     if len(x) > 2000:
         keep = np.random.default_rng(GATE_SHUFFLE_SEED).choice(len(x), 2000, replace=False)
         x, y = x[keep], y[keep]
-    rating_order = np.sign(y[:, None] - y[None, :])
-    prediction_order = np.sign(x[:, None] - x[None, :])
-    pairs = rating_order != 0
+    gap = y[:, None] - y[None, :]
+    pairs = gap >= min_gap
     if not pairs.any():
         return None
-    return float(((rating_order * prediction_order)[pairs] + 1).mean() / 2)
+    return float((np.sign(x[:, None] - x[None, :])[pairs] + 1).mean() / 2)
 
 
 def _tracks(count: int) -> str:
@@ -595,6 +594,13 @@ def more_ratings_to_light(test: PermutationTest, count: int) -> int | None:
     return MORE_RATINGS_CAP
 
 
+def _session_sample(count: int, seed: int) -> np.ndarray:
+    """Which ratings the gate tests: all of them up to GATE_SESSION, else a seeded sample of that many."""
+    if count <= GATE_SESSION:
+        return np.arange(count)
+    return np.sort(np.random.default_rng([seed, count]).choice(count, GATE_SESSION, replace=False))
+
+
 def _number(count: int) -> str:
     words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
     return words[count] if 0 <= count < len(words) else str(count)
@@ -615,10 +621,11 @@ def slider_skill(
     their tracks when the ratings are shuffled. low_label / high_label finish the listener's sentence ("rate
     about 3 more, including one you would call calm"), so pass what a 1 and a 5 mean.
 
-    Cost: the ranking fit plus the gate's, then one batch of shuffles for ratings that do not light, or up to
-    GATE_EXCEEDANCES / gate_level(n) for ratings that do (5,000 at 8 ratings, 70,000 at 60): a few ms at 10
-    ratings, about a second at 60 when lit (d = 200, one BLAS thread). So refit for the ranking when a rating
-    is saved, and measure the gate in the background; its answer depends on the ratings alone.
+    Cost: the ranking fit plus the gate's, then every ordering of ten ratings (up to GATE_EXACT_ARRANGEMENTS,
+    0.1 s), or one batch of shuffles for ratings that do not light, and up to GATE_EXCEEDANCES / gate_level(n)
+    (80,000 at the floor, about a second at 60 ratings, d = 200, one BLAS thread) for ratings that do. So refit
+    for the ranking when a rating is saved, and measure the gate in the background; its answer depends on the
+    ratings alone.
     """
     array, _ = rows_and_norms(vectors, "The rated tracks' vectors", allow_empty=True)
     values = check_ratings(ratings, array.shape[0])
@@ -636,7 +643,8 @@ def slider_skill(
         statistic = _GateStatistic(array, values, extra)
         skill = statistic.observed()
         if enough and skill >= GATE_MIN_SKILL:
-            test = permutation_test(array, values, extra, level=level, seed=seed, approximate=count > GATE_SESSION)
+            tested = _session_sample(count, seed)
+            test = permutation_test(array[tested], values[tested], extra[tested], level=level, seed=seed)
     lit = test is not None and test.passed
 
     more = None
@@ -645,8 +653,8 @@ def slider_skill(
     elif lit:
         tenths = int(np.floor(10 * agreement)) if agreement is not None else 0
         needs = (
-            f"Lit: it puts tracks it has not seen in your order {_number(tenths)} times out of ten, "
-            "so it can sort the catalogue."
+            "Lit: given two tracks it has not seen, one you would rate at least two points above the other, it "
+            f"orders them as you do {_number(tenths)} times out of ten. It can sort the catalogue now."
         )
     else:
         fewer = low_label if low <= high else high_label

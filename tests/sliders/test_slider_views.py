@@ -117,7 +117,7 @@ class TestRatingAndGate:
         assert data == {
             "ratings": 1, "listeners": 1, "lit": False, "evaluating": False, "loo_skill": 0.0, "p_value": None,
             "level": None, "agreement": None,
-            "needs": "Rate at least 7 more tracks, including some at both ends of the scale.",
+            "needs": "Rate at least 9 more tracks, including some at both ends of the scale.",
         }
         response = owner_client.get(reverse("slider_ranking_json", args=[slider.pk]))
         assert response.status_code == 403 and "dark" in response.json()["error"]
