@@ -306,8 +306,8 @@ class TestPublicSliders:
         client.force_login(outsider)
         page = client.get(reverse("slider_public")).content.decode()
         assert "airy" in page and "secret" not in page
-        row = re.search(rf'<tr data-slider-id="{shared.pk}">(.*?)</tr>', page, re.S).group(1)
-        assert "heavy ↔ airy" in row and "2 listeners" in row and '<td class="rating-count">3</td>' in row
-        assert "dark" in row
+        row = re.search(rf'<li data-slider-id="{shared.pk}">(.*?)</li>', page, re.S).group(1)
+        assert "1 heavy ↔ 5 airy" in row and ">2 listeners<" in row and ">3 ratings<" in row
+        assert ">dark<" in row
         detail = client.get(reverse("slider_detail", args=[shared.pk])).content.decode()
         assert "taught by 2 listeners" in detail
