@@ -209,7 +209,8 @@ def test_on_a_phone_the_first_track_is_above_the_fold_and_the_player_is_a_bottom
     assert layout["playerBottom"] == 844
     small = page.evaluate(
         """() => [...document.querySelectorAll('#player button:not([hidden]), .result button')]
-            .filter(b => b.offsetParent && Math.min(b.offsetWidth, b.offsetHeight) < 44).map(b => b.outerHTML.slice(0, 80))"""
+            .filter(b => b.offsetParent && Math.min(b.offsetWidth, b.offsetHeight) < 44)
+            .map(b => b.outerHTML.slice(0, 80))"""
     )
     assert layout["smallestTarget"] >= 44, small
 
