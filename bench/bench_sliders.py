@@ -1,26 +1,29 @@
-"""Sliders: refit after one new rating, the gate, ranking a catalogue, the rate-more queue, and ratings to light.
+"""Sliders: whole rating sessions against the gate, the trade-off curve of its level, and the costs.
 
-    .venv/bin/python bench/bench_sliders.py [--ratings 50 500 5000] [--catalogue 16000] [--dim 200]
-        [--repeats 40] [--gate-repeats 3] [--vectors tests/data/musicnn_sample.npy] [--blas-threads 1]
+    .venv/bin/python bench/bench_sliders.py [--vectors corpus.npz] [--sessions 200] [--null-sessions 1000]
+        [--no-timings] [--no-sessions] [--ratings 50 500 5000] [--catalogue 16000] [--blas-threads 1]
 
-Timings use synthetic unit vectors shaped like musicnn's (a shared direction, a dozen clusters in a 40-d subspace
-with a decaying spectrum, a little noise) and ratings that follow a hidden direction with noise:
+Sessions (on --vectors: an npz with `vectors` (n, d) and `packages`, a soundtrack per track, or a plain .npy
+without soundtracks; without it, SYNTHETIC soundtracks, labelled so in the output):
 
-  refit    fit_slider on n ratings, then again after each of --repeats new ratings (n, n+1, ...): what a rating
-           costs before the page can show the slider's new ranking
-  gate     slider_skill on the same ratings (one fit plus one per shuffle), --gate-repeats times
-  rank     predict over a --catalogue × --dim float32 catalogue, and top_by_slider(count=50) on it
-  queue    rate_more_queue over the catalogue, with a model and without (farthest-point sampling)
+  clear concept  one soundtrack rated 4 or 5, another 1 or 2, each one's pieces in random order; either taken
+                 in turn ("alternating") or drawn from both alike ("pooled"); the gate looked at after each
+                 rating: the share lit by 10, 11, 12 ratings
+  random         random tracks rated 1–5 at random, looked at after every rating up to 60: the share of
+                 sessions lit at any look (the session's false-light rate)
+  trade-off      both of those for every level schedule c × (10 / n)^γ of a grid, decided exactly as the gate
+                 would from one pass (see `look`), with the union bound of each
+  hidden         ratings along x_a − x_b with noise (0.5 and 1 standard deviation): the share lit at 8, 12,
+                 16, 24 and 40 ratings under the gate as it is
+  middle         held-out rank quality (Spearman with the hidden score on unrated tracks) of the head with
+                 middle ratings down-weighted and with every rating alike, for an easy and a hard concept
 
-With --vectors (real embeddings; by default the test sample when present) it also reports how often the gate
-lights, over 20 trials per count, for ratings along a hidden direction ("sounds like a, not b", Gaussian noise
-of half a standard deviation) and for random ratings. Figures are milliseconds, median and 95th percentile.
+Timings use synthetic unit vectors shaped like musicnn's: refit (fit_slider after each new rating), gate
+(slider_skill), rank (predict and top 50 over --catalogue tracks), queue (rate_more_queue). Milliseconds,
+median and 95th percentile.
 
---blas-threads (default 1) runs the measurements in a fresh process with OPENBLAS_NUM_THREADS and
-OMP_NUM_THREADS set to it, since OpenBLAS reads them only when it loads; 0 keeps the library's default (a
-thread per core). The matrices here are small (d × d at most, d = 200), and threads that wait for a busy core
-cost more than they gain: on two cores beside a database building an index, the default made the median refit
-at 500 ratings 66 ms against 4 ms with one thread.
+--blas-threads (default 1) runs everything in a fresh process with OPENBLAS_NUM_THREADS and OMP_NUM_THREADS
+set to it, since OpenBLAS reads them only when it loads; 0 keeps the library's default (a thread per core).
 """
 
 from __future__ import annotations
@@ -42,8 +45,6 @@ sys.path.insert(0, str(ROOT))
 from taste.sliders import learning  # noqa: E402
 from taste.sliders.learning import fit_slider, predict, slider_skill, top_by_slider  # noqa: E402
 from taste.sliders.queue import rate_more_queue  # noqa: E402
-
-DEFAULT_VECTORS = ROOT / "tests" / "data" / "musicnn_sample.npy"
 
 
 def synthetic_vectors(count: int, dim: int, seed: int) -> np.ndarray:
@@ -124,8 +125,8 @@ def ranking_and_queue(catalogue: np.ndarray, model, repeats: int) -> list[dict]:
 # for the smallest level any schedule below asks, so that one pass decides every schedule of the trade-off
 # curve exactly as the gate would (a level's shuffles are the first EXCEEDANCES / level − 1 of the same seeded
 # stream, and the gate lights when fewer than EXCEEDANCES of them reach the skill).
-CURVE_SCALES = (0.004, 0.006, 0.007, 0.0075, 0.008, 0.01)
-CURVE_DECAYS = (2.0, 4.0, 6.0, 8.0, 10.0)
+CURVE_SCALES = (0.004, 0.006, 0.007, 0.008, 0.01)
+CURVE_DECAYS = (2.0, 6.0, 8.0, 10.0, 12.0)
 HIDDEN_COUNTS = (8, 12, 16, 24, 40)
 CLEAR_LOOKS = 12
 
