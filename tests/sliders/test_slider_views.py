@@ -304,6 +304,9 @@ class TestPublicSliders:
         rate(shared, owner, tracks[1].pk, 1)
         rate(shared, outsider, tracks[0].pk, 4)
         client.force_login(outsider)
+        checking = client.get(reverse("slider_public")).content.decode()
+        assert ">checking<" in checking and ">dark<" not in checking  # the gate has not run on these yet
+        evaluate(shared.pk)
         page = client.get(reverse("slider_public")).content.decode()
         assert "airy" in page and "secret" not in page
         row = re.search(rf'<li data-slider-id="{shared.pk}">(.*?)</li>', page, re.S).group(1)
