@@ -85,6 +85,8 @@ class Track(models.Model):
         "artwork SHA-256",
         max_length=64,
         blank=True,
+        default="",
+        db_default="",  # rows written without the column (raw SQL, older code during a deploy) get no picture
         db_index=True,
         help_text="The picture whose thumbnails show this track (tracks/artwork.py); empty: a tile from its sound.",
     )
