@@ -4,7 +4,7 @@
 
 Eight genres of 375 tracks each, tagged with Million Song Dataset labels the way musicnn tags real music: a few
 labels ("instrumental", "ambient", "electronic") come out fairly high on most genres, orchestral music included
-(see ../shared/research/musicnn.md §6), and each genre has labels of its own. Vectors cluster by genre and, inside
+(as musicnn does on real soundtracks), and each genre has labels of its own. Vectors cluster by genre and, inside
 a genre, by sub-style, so a thumbed-down track has near neighbours as on a real station.
 
 A station of three orchestral seeds is ranked, then ranked again after thumbs down on its first two results.

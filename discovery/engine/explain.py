@@ -29,7 +29,7 @@ SHARED_TAGS_TOP_N = 8
 SHARED_TAGS_SHOWN = 2
 # A tag is quoted only where both tracks carry it with at least this probability. musicnn's Million Song
 # Dataset tags are low even when right (an orchestral piece: instrumental 0.25, ambient 0.2, jazz 0.14; the tags
-# it is not: about 0.001–0.006, ../shared/research/musicnn.md §6), so the floor sits well above the noise and
+# it is not: about 0.001–0.006, as measured on real soundtracks), so the floor sits well above the noise and
 # well below a tag a track is known by.
 TAG_MIN_PROBABILITY = 0.05
 # A tag tells something about two tracks when both carry it more than the catalogue does: its lift is
