@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_quality.py --corpus DIR [--keep-data DIR] [--max-tracks N] [--epochs N]
         [--max-minutes M] [--no-split] [--no-ablation] [--device cpu]
 
-DIR is the corpus `../shared/corpus/build-debian-corpus.sh` builds: <package>/<file> and manifest.csv, whose
+DIR is a corpus laid out as the Debian soundtrack corpus builder writes it: <package>/<file> and manifest.csv, whose
 `package` column is the label (rows whose `content` is not "music" are left out). Everything goes through the
 project's own paths on a data directory of its own (its own embedded PostgreSQL; `--keep-data DIR` keeps it
 and reuses what is already there): the music is hard-linked into a library folder per package and read with
