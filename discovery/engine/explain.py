@@ -172,23 +172,10 @@ def why_parts(
     return tuple(parts)
 
 
-def why_text(
-    anchor_title: str,
-    anchor_kind: str = "seed",
-    percentile: float | None = None,
-    tags: Sequence[str] = (),
-    *,
-    for_novelty: bool = False,
-    slider_note: str = "",
-    dislike_caveat: bool = False,
-) -> str:
-    """One line saying why a track is on the page (see `why_parts`). Not HTML-escaped: the template escapes it."""
-    return WHY_SEPARATOR.join(
-        why_parts(
-            anchor_title, anchor_kind, percentile, tags,
-            for_novelty=for_novelty, slider_note=slider_note, dislike_caveat=dislike_caveat,
-        )
-    )
+def why_text(*args, **kwargs) -> str:
+    """One line saying why a track is on the page: `why_parts` (same arguments) joined with WHY_SEPARATOR.
+    Not HTML-escaped: the template escapes it."""
+    return WHY_SEPARATOR.join(why_parts(*args, **kwargs))
 
 
 def slider_note_for(shifts, labels, index: int) -> str:
