@@ -61,5 +61,6 @@ def test_the_admin_opens_as_its_own_page_and_a_boosted_400_says_why(page, live_s
         }"""
     )
     page.locator("#go").click()
-    expect(page.locator("#main")).to_contain_text("seed")
+    expect(page.locator("#main")).to_contain_text("That did not work")  # the site's 400 page…
+    expect(page.locator("#main")).to_contain_text("not-a-number")  # …with the sentence about the value sent
     assert page.evaluate("window.stillTheSameDocument") is True
