@@ -1,13 +1,11 @@
 """Sign-up, the staff pages for invites and password reset links, and password resets with or without mail."""
 
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required, login_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.html import format_html
@@ -25,21 +23,9 @@ from discovery.accounts.services import (
     signup_state,
 )
 from discovery.lib.forms import ListenerError, cleaned
-from discovery.lib.http import answers_listener_errors
+from discovery.lib.http import answers_listener_errors, staff_only
 
 RECENTLY_USED_INVITES = 10
-
-
-def staff_only(view):
-    """Staff pages are a 404 for everyone else, never a hint that they exist."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _signup_page(request, form, invite_token: str, status: int = 200):

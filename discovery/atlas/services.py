@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.db import connection
 from django.urls import reverse
+from django_q.tasks import async_task
 
 from discovery.atlas.models import MapLayout
 from discovery.atlas.payload import NO_ALBUM, NO_TAG, bounds_of, encode_points
@@ -26,6 +27,15 @@ from tracks.models import Track
 TOP_TAGS_SHOWN = 3
 LOCATE_LIMIT = 20
 CONSTELLATION_LINKS = 10
+
+
+RECOMMENDER_TASK = "discovery.atlas.tasks.train_recommender"
+
+
+def queue_recommender_training(model_name: str) -> None:
+    """Hand the two-tower's training (and its judging against the centroid) to the worker: stations start or
+    stop using it by the verdict it writes."""
+    async_task(RECOMMENDER_TASK, model_name, group="recommender", task_name=f"two-tower for {model_name}")
 
 
 def current_layout(model_name: str = "") -> MapLayout | None:

@@ -6,6 +6,7 @@ urlpatterns = [
     path("map/", views.map_page, name="map"),
     path("map/points.bin", views.map_points, name="map_points"),
     path("map/meta.json", views.map_meta, name="map_meta"),
+    path("map/recommender/", views.map_recommender, name="map_recommender"),
     path("map/summary.json", views.map_summary_json, name="map_summary"),
     path("map/tracks/<int:pk>.json", views.map_track, name="map_track"),
     path("map/locate.json", views.map_locate, name="map_locate"),

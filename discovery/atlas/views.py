@@ -1,5 +1,6 @@
 """The map (/map/) and the sonic path (/path/): thin views over discovery/atlas/services.py and paths.py."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,13 +14,14 @@ from discovery.atlas.services import (
     locate,
     map_payload,
     map_summary,
+    queue_recommender_training,
     slider_values,
     station_from_selection,
     station_overlay,
     track_card,
 )
 from discovery.lib.forms import cleaned
-from discovery.lib.http import answers_listener_errors
+from discovery.lib.http import answers_listener_errors, staff_only
 from taste.sliders.services import steering_sliders
 from taste.stations.constellations import constellation
 from taste.stations.models import Station
@@ -56,6 +58,18 @@ def map_page(request):
         "model_name": data["model"],
     }
     return render(request, "atlas/map.html", context)
+
+
+@staff_only
+@require_POST
+@answers_listener_errors
+def map_recommender(request):
+    """Staff: train the two-tower recommender for the map's model again, in the worker."""
+    layout = _layout_or_404(request)
+    queue_recommender_training(layout.model.name)
+    messages.success(request, f"The worker is training the two-tower recommender for {layout.model.name}; "
+                     "stations use it only if it beats the centroid on held-out sets.")
+    return redirect("map")
 
 
 @login_required

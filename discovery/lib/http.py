@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from functools import wraps
 
-from django.http import HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 
@@ -35,5 +36,18 @@ def answers_listener_errors(view):
             return view(request, *args, **kwargs)
         except ListenerError as error:
             return bad_request(request, str(error))
+
+    return wrapper
+
+
+def staff_only(view):
+    """Staff pages are a 404 for everyone else, never a hint that they exist; a visitor is sent to log in."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_staff:
+            raise Http404
+        return view(request, *args, **kwargs)
 
     return wrapper

@@ -1,17 +1,14 @@
 """The Add music pages, for staff only: folder scans, iTunes imports, uploads and the jobs that run them."""
 
-from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from discovery.lib.forms import cleaned, first_error
-from discovery.lib.http import answers_listener_errors
+from discovery.lib.http import answers_listener_errors, staff_only
 from discovery.library import services
 from discovery.library.folders import NO_MUSIC_DIRS, music_dirs
 from discovery.library.forms import FolderScanForm, ITunesImportForm, ITunesSearchForm, UploadForm
@@ -19,19 +16,6 @@ from discovery.library.itunes_search import search_failure, search_songs
 from discovery.library.models import ImportJob
 from embedding.progress import embedding_progress
 from tracks.itunes import ITunesError
-
-
-def staff_only(view):
-    """Adding music is for staff; for everyone else these pages do not exist (a 404, not a hint)."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise Http404
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _home_page(request, folder_form=None, status=200):
