@@ -25,13 +25,9 @@ from discovery.lib.http import answers_listener_errors, staff_only
 from taste.sliders.services import steering_sliders
 from taste.stations.constellations import constellation
 from taste.stations.models import Station
+from taste.stations.owned import station_for_user
 from taste.stations.playlists import m3u, signed_audio_url
 from tracks.models import Track
-
-
-def _get_station_for_user(request, pk) -> Station:
-    """The station if it belongs to the signed-in user; anyone else gets a 404."""
-    return get_object_or_404(Station, pk=pk, owner=request.user)
 
 
 def _layout_or_404(request):
@@ -46,7 +42,7 @@ def _layout_or_404(request):
 @answers_listener_errors
 def map_page(request):
     data = cleaned(MapPageForm(request.GET))
-    station = _get_station_for_user(request, data["station"]) if data["station"] else None
+    station = station_for_user(request, data["station"]) if data["station"] else None
     layout = current_layout(data["model"])
     stations = Station.objects.filter(owner=request.user).order_by("-pk")[:30]
     context = {
@@ -125,7 +121,7 @@ def map_slider(request, pk):
 @login_required
 @require_safe
 def map_station(request, pk):
-    return JsonResponse(station_overlay(_get_station_for_user(request, pk)))
+    return JsonResponse(station_overlay(station_for_user(request, pk)))
 
 
 @login_required

@@ -10,7 +10,7 @@ from discovery.compare.models import Trial
 from discovery.compare.services import record_verdict, start_trial, tallies
 from discovery.lib.forms import ListenerError, cleaned
 from discovery.lib.http import answers_listener_errors
-from taste.stations.models import Station
+from taste.stations.owned import station_for_user
 from tracks.models import Track
 
 
@@ -25,7 +25,7 @@ def compare(request):
     data = cleaned(CompareForm(request.GET))
     seed_ids = data["seed"]
     if data["station"]:
-        station = get_object_or_404(Station, pk=data["station"], owner=request.user)
+        station = station_for_user(request, data["station"])
         seed_ids = [track.pk for track in station.ordered_seeds()]
     context = {"stations": request.user.stations.all()[:50]}
     if seed_ids:

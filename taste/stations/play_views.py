@@ -11,13 +11,14 @@ from discovery.lib.http import answers_listener_errors
 from taste.stations.forms import HistoryPageForm, NowPlayingForm, PlayForm
 from taste.stations.listening import listening_context, plays_of, record_play, set_now_playing, undo_play_signal
 from taste.stations.models import Play, Station
+from taste.stations.owned import station_for_user
 
 HISTORY_PAGE_SIZE = 50
 
 
 def _station_for_user_or_none(request, pk) -> Station | None:
     """The signed-in user's station `pk` (404 for anyone else's), or None when no station was named."""
-    return None if pk is None else get_object_or_404(Station, pk=pk, owner=request.user)
+    return None if pk is None else station_for_user(request, pk)
 
 
 def _rail(request, station: Station) -> HttpResponse:

@@ -1,6 +1,6 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -10,15 +10,11 @@ from taste.sliders.services import steering_sliders, usable_slider_ids
 from taste.stations.forms import KnobsForm, SeedChangeForm, StationForm, ThumbForm
 from taste.stations.listening import listening_context
 from taste.stations.models import Station, Thumb
+from taste.stations.owned import station_for_user
 from taste.stations.playlists import m3u, signed_audio_url, xspf
 from taste.stations.recommendations import recommendations, upcoming
 from taste.stations.services import Knobs, add_seed, create_station, remove_seed, save_knobs, set_thumb
 from tracks.models import Track
-
-
-def _get_station_for_user(request, pk) -> Station:
-    """The station if it belongs to the signed-in user; anyone else gets a 404, never a hint it exists."""
-    return get_object_or_404(Station, pk=pk, owner=request.user)
 
 
 def _live_context(station: Station, knobs: Knobs | None = None) -> dict:
@@ -67,7 +63,7 @@ def stations(request):
 @login_required
 @require_safe
 def station_detail(request, pk):
-    station = _get_station_for_user(request, pk)
+    station = station_for_user(request, pk)
     lit = steering_sliders(request.user).order_by("name")
     weights = Knobs.of(station).slider_weights
     knobs = [(slider, weights.get(slider.pk, 0.0)) for slider in lit]
@@ -78,7 +74,7 @@ def station_detail(request, pk):
 @require_POST
 @answers_listener_errors
 def station_thumbs(request, pk):
-    station = _get_station_for_user(request, pk)
+    station = station_for_user(request, pk)
     data = cleaned(ThumbForm(request.POST))
     set_thumb(station, data["track"], data["value"])
     return _after_change(request, station)
@@ -88,7 +84,7 @@ def station_thumbs(request, pk):
 @require_POST
 @answers_listener_errors
 def station_seeds(request, pk):
-    station = _get_station_for_user(request, pk)
+    station = station_for_user(request, pk)
     data = cleaned(SeedChangeForm(request.POST))
     if data["action"] == "remove":
         remove_seed(station, data["track"])
@@ -102,7 +98,7 @@ def station_seeds(request, pk):
 @answers_listener_errors
 def station_results(request, pk):
     """The list for the knobs in the query string, without saving them (a GET never writes)."""
-    station = _get_station_for_user(request, pk)
+    station = station_for_user(request, pk)
     return _live_partial(request, station, _requested_knobs(request, station, request.GET))
 
 
@@ -110,7 +106,7 @@ def station_results(request, pk):
 @require_POST
 @answers_listener_errors
 def station_knobs(request, pk):
-    station = _get_station_for_user(request, pk)
+    station = station_for_user(request, pk)
     save_knobs(station, _requested_knobs(request, station, request.POST))
     return _after_change(request, station)
 
@@ -118,7 +114,7 @@ def station_knobs(request, pk):
 @login_required
 @require_safe
 def station_results_json(request, pk):
-    station = _get_station_for_user(request, pk)
+    station = station_for_user(request, pk)
     results = [
         {
             "track_id": rec.track.pk,
@@ -141,7 +137,7 @@ def station_results_json(request, pk):
 @login_required
 @require_safe
 def station_playlist(request, pk, fmt):
-    station = _get_station_for_user(request, pk)
+    station = station_for_user(request, pk)
     tracks = [rec.track for rec in recommendations(station)]
 
     def audio_url(track):
@@ -161,7 +157,7 @@ def station_playlist(request, pk, fmt):
 def station_queue(request, pk):
     """The radio as outside tools see it: what plays now and what comes next, in play order (with what a player
     needs to play each one)."""
-    station = _get_station_for_user(request, pk)
+    station = station_for_user(request, pk)
     recs = upcoming(station)
     tracks = {
         str(rec.track.pk): {
