@@ -203,7 +203,7 @@
       });
   }
 
-  function playStation(button) {
+  function playStation() {
     var live = document.getElementById("station-live");
     var first = live && live.querySelector("#results button[data-play]");
     if (first) playFrom(first);
@@ -291,7 +291,7 @@
     var button = event.target.closest("button");
     if (!button) return;
     if (button.matches("[data-play]")) { event.preventDefault(); playFrom(button); return; }
-    if (button.matches("[data-play-station]")) { event.preventDefault(); playStation(button); return; }
+    if (button.matches("[data-play-station]")) { event.preventDefault(); playStation(); return; }
     if (!button.closest("#player")) return;
     var action = button.dataset.action;
     if (action === "toggle") toggle();
