@@ -6,12 +6,13 @@
 Sessions (on --vectors: an npz with `vectors` (n, d) and `packages`, a soundtrack per track, or a plain .npy
 without soundtracks; without it, SYNTHETIC soundtracks, labelled so in the output):
 
-  clear concept  one soundtrack rated 4 or 5, another 1 or 2, each one's pieces in random order; either taken
-                 in turn ("alternating") or drawn from both alike ("pooled"); the gate looked at after each
-                 rating: the share lit by 10, 11, 12 ratings
+  clear concept  one soundtrack rated 4 or 5, another 1 or 2 (of those with at least 12 pieces), each one's
+                 pieces in random order; either taken in turn ("alternating") or drawn from both alike
+                 ("pooled"); the gate looked at after each rating: the share lit by 10, 12, 16, 20 ratings
   random         random tracks rated 1–5 at random, looked at after every rating up to 60: the share of
                  sessions lit at any look (the session's false-light rate)
-  trade-off      both of those for every level schedule c × (10 / n)^γ of a grid, decided exactly as the gate
+  trade-off      both of those for every level schedule of a grid (c at 10 ratings, then B over the later
+                 looks as 1 / (n − 9)^γ), decided exactly as the gate
                  would from one pass (see `look`), with the union bound of each
   hidden         ratings along x_a − x_b with noise (0.5 and 1 standard deviation): the share lit at 8, 12,
                  16, 24 and 40 ratings under the gate as it is
@@ -125,18 +126,23 @@ def ranking_and_queue(catalogue: np.ndarray, model, repeats: int) -> list[dict]:
 # for the smallest level any schedule below asks, so that one pass decides every schedule of the trade-off
 # curve exactly as the gate would (a level's shuffles are the first EXCEEDANCES / level − 1 of the same seeded
 # stream, and the gate lights when fewer than EXCEEDANCES of them reach the skill).
-CURVE_SCALES = (0.004, 0.006, 0.007, 0.008, 0.01)
-CURVE_DECAYS = (2.0, 6.0, 8.0, 10.0, 12.0)
+# A schedule: (level at ten ratings, budget of the later looks, its decay), as learning.gate_level takes them.
+CURVE_FIRSTS = (0.006, 0.007, 0.008, 0.01)
+CURVE_LATER = ((0.002, 0.0), (0.002, 1.0), (0.002, 2.0))
+CURVE_EXTRA = ((0.008, 0.001, 1.0), (0.008, 0.004, 1.0), (0.008, 0.01, 1.0))
+SCHEDULES = tuple((first, budget, decay) for first in CURVE_FIRSTS for budget, decay in CURVE_LATER) + CURVE_EXTRA
 HIDDEN_COUNTS = (8, 12, 16, 24, 40)
-CLEAR_LOOKS = 12
+CLEAR_LOOKS = 20
+CLEAR_SMALLEST = 12  # pieces a soundtrack needs to be one end of a clear word (the same 10 as before)
+CLEAR_BY = (10, 12, 16, 20)
 
 
-def schedule_level(count: int, scale: float, decay: float) -> float:
-    return learning.gate_level(count, scale, decay) if count >= learning.GATE_MIN_RATINGS else 1.0
+def schedule_level(count: int, schedule: tuple[float, float, float]) -> float:
+    return learning.gate_level(count, *schedule) if count >= learning.GATE_MIN_RATINGS else 1.0
 
 
 def smallest_level(count: int) -> float:
-    return min(schedule_level(count, scale, decay) for scale in CURVE_SCALES for decay in CURVE_DECAYS)
+    return min(schedule_level(count, schedule) for schedule in SCHEDULES)
 
 
 def shuffles_for(level: float) -> int:
@@ -175,15 +181,20 @@ def lit_at(record: dict | None, level: float) -> bool:
 
 
 def session_looks(vectors: np.ndarray, order: np.ndarray, ratings: np.ndarray, counts) -> dict[int, dict | None]:
-    return {n: look(vectors[order[:n]], ratings[:n], smallest_level(n)) for n in counts}
+    """The looks at each of `counts` ratings, in order, until the strictest schedule lights (then every schedule
+    has lit, and later looks cannot change any first_lit)."""
+    looks = {}
+    for n in counts:
+        looks[n] = look(vectors[order[:n]], ratings[:n], smallest_level(n))
+        if lit_at(looks[n], smallest_level(n)):
+            break
+    return looks
 
 
-def first_lit(looks: dict[int, dict | None], scale: float, decay: float, start: int = 0) -> int | None:
-    """The first look at which the gate at this schedule lights, from `start` ratings on; None if none."""
+def first_lit(looks: dict[int, dict | None], schedule: tuple[float, float, float]) -> int | None:
+    """The first look at which the gate at this schedule lights; None if none."""
     for n in sorted(looks):
-        if n < start:
-            continue
-        if lit_at(looks[n], schedule_level(n, scale, decay)):
+        if lit_at(looks[n], schedule_level(n, schedule)):
             return n
     return None
 
@@ -197,7 +208,7 @@ def clear_concept_sessions(vectors, packages, sessions: int, seed: int, alternat
     """One soundtrack rated 4 or 5, another 1 or 2, each soundtrack's tracks in random order; looks up to
     CLEAR_LOOKS. alternate: the listener takes one from each in turn (as when rating "this one, not that one");
     otherwise each next track comes from either soundtrack alike (their tracks pooled and shuffled)."""
-    groups = soundtracks(packages, CLEAR_LOOKS)
+    groups = soundtracks(packages, CLEAR_SMALLEST)
     rng = np.random.default_rng(seed)
     out = []
     for _ in range(sessions):
@@ -302,30 +313,27 @@ def report_sessions(vectors, packages, label: str, sessions: int, null_sessions:
         designs["alternating"] = clear_concept_sessions(vectors, packages, sessions, seed, alternate=True)
         designs["pooled"] = clear_concept_sessions(vectors, packages, sessions, seed + 5, alternate=False)
     null = random_sessions(vectors, null_sessions, seed + 1)
-    scale, decay = learning.GATE_LEVEL_AT_10, learning.GATE_LEVEL_DECAY
-    print(f"Trade-off, level(n) = c × (10 / n)^γ; {sessions} clear-concept sessions per design, {len(null)} "
-          f"sessions of random ratings looked at after every rating from {learning.GATE_MIN_RATINGS} to "
-          f"{learning.GATE_SESSION}, level never below {learning.GATE_LEVEL_FLOOR:g}:\n")
-    print("| γ | c | union bound | clear, alternating: lit by 10 / 11 / 12 | clear, pooled: lit by 10 / 11 / 12 "
+    chosen_schedule = (learning.GATE_LEVEL_AT_10, learning.GATE_LATER_BUDGET, learning.GATE_LATER_DECAY)
+    print(f"Trade-off: level c at 10 ratings, then a budget B shared by the looks 11–{learning.GATE_SESSION} as "
+          f"1 / (n − 9)^γ; {sessions} clear-concept sessions per design, {len(null)} sessions of random ratings "
+          f"looked at after every rating from {learning.GATE_MIN_RATINGS} to {learning.GATE_SESSION}:\n")
+    by = " / ".join(str(n) for n in CLEAR_BY)
+    print(f"| c | B | γ | union bound | clear, alternating: lit by {by} | clear, pooled: lit by {by} "
           "| random ratings lit within 60 |")
-    print("|---:|---:|---:|---:|---:|---:|")
-    for curve_decay in CURVE_DECAYS:
-        for curve_scale in CURVE_SCALES:
-            bound = sum(
-                schedule_level(n, curve_scale, curve_decay)
-                for n in range(learning.GATE_MIN_RATINGS, learning.GATE_SESSION + 1)
-            )
-            shares = {}
-            for name, design in designs.items():
-                firsts = [first_lit(s, curve_scale, curve_decay) for s in design]
-                shares[name] = [np.mean([f is not None and f <= n for f in firsts]) for n in (10, 11, 12)]
-            false = np.mean([first_lit(s, curve_scale, curve_decay) is not None for s in null])
-            chosen = " **chosen**" if (curve_scale, curve_decay) == (scale, decay) else ""
-            alternating = " / ".join(f"{v:.0%}" for v in shares.get("alternating", []))
-            pooled = " / ".join(f"{v:.0%}" for v in shares.get("pooled", []))
-            print(f"| {curve_decay:g} | {curve_scale:g}{chosen} | {bound:.3f} | {alternating} | {pooled} "
-                  f"| {false:.1%} |")
-    lit_when = sorted(n for n in (first_lit(s, scale, decay) for s in null) if n is not None)
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for schedule in SCHEDULES:
+        bound = sum(schedule_level(n, schedule) for n in range(learning.GATE_MIN_RATINGS, learning.GATE_SESSION + 1))
+        shares = {}
+        for name, design in designs.items():
+            firsts = [first_lit(s, schedule) for s in design]
+            shares[name] = [np.mean([f is not None and f <= n for f in firsts]) for n in CLEAR_BY]
+        false = np.mean([first_lit(s, schedule) is not None for s in null])
+        chosen = " **chosen**" if schedule == chosen_schedule else ""
+        alternating = " / ".join(f"{v:.0%}" for v in shares.get("alternating", []))
+        pooled = " / ".join(f"{v:.0%}" for v in shares.get("pooled", []))
+        first, budget, decay = schedule
+        print(f"| {first:g}{chosen} | {budget:g} | {decay:g} | {bound:.4f} | {alternating} | {pooled} | {false:.1%} |")
+    lit_when = sorted(n for n in (first_lit(s, chosen_schedule) for s in null) if n is not None)
     print(f"\nRandom ratings under the chosen rule: lit in {len(lit_when)} of {len(null)} sessions (first at "
           f"{lit_when} ratings).")
     print()

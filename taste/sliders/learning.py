@@ -70,20 +70,18 @@ ALPHA_GRID = np.logspace(-1.0, 3.0, 17)
 #   exact p-value; beyond, with b shuffles of which k reach the skill, p = (k + 1) / (b + 1), valid for any b.
 #   Shuffles come in batches and stop once GATE_EXCEEDANCES reach the skill (Besag and Clifford): ratings that
 #   do not light cost a batch; only a slider about to light pays for the GATE_EXCEEDANCES / level shuffles.
-# The level per look: gate_level(n) = GATE_LEVEL_AT_10 × (10 / n)^GATE_LEVEL_DECAY, never below
-# GATE_LEVEL_FLOOR: most of a session's budget goes to the first looks, where a clear word must light and can
-# (its p-value up to 0.79 % at 10 ratings, 0.22 % at 12, 0.016 % at 16), little to the later ones, where a
-# real word's p-value is far smaller anyway. Summed over the looks 10 to 60 the levels come to 1.8 %, the union
-# bound; successive looks share all but one rating, so the chance of lighting at any of them is smaller, and
-# the constants were chosen from whole simulated sessions (bench/bench_sliders.py, docs/benchmarks.md, with the
-# trade-off curve). On synthetic soundtracks a clear word lights by 10 ratings in 98 % of sessions and random
-# ratings light 0.8 % of 60-look sessions; on the dev corpus's real musicnn vectors 28 % and 1.4 %, because
-# two real soundtracks rarely separate in ten ratings (see there). A larger GATE_LEVEL_AT_10 lights few more
-# clear words (0.8 % is above a balanced clear word's p-value at 10) and more random ones; a smaller one
-# misses the many whose p-value is exactly 2 / C(10, 5).
+# The level per look (`gate_level`): GATE_LEVEL_AT_10 at the tenth rating, and GATE_LATER_BUDGET shared by the
+# looks 11 to GATE_SESSION in proportion to 1 / (n − 9)^GATE_LATER_DECAY. The first look is where a clear word
+# must light and can: its p-value is spread up to 2 / C(10, 5) = 0.79 %, so 0.8 % is the smallest level that
+# does not miss a balanced clear word, and most of the budget goes there. After it a real word's p-value falls
+# by about a factor of two with each rating, so the later looks get a share that shrinks as slowly as the
+# worker can afford (0.028 % at 11 ratings, 0.011 % at 14, 0.005 % at 20, 0.0011 % at 60). By the union bound,
+# valid however the looks depend on each other, random ratings light a slider at some look of a 60-rating
+# session with a chance of at most 0.8 % + 0.2 % = 1 %; on real vectors that is measured too, with the
+# trade-off curve (bench/bench_sliders.py, docs/benchmarks.md).
 # Past GATE_SESSION ratings the test runs on a seeded sample of that many of them (a sample chosen without
 # looking at the ratings keeps the null exact), so that a look costs what one at 60 ratings does rather than
-# 80,000 refits of hundreds; each such look spends at most the floor, and nothing here bounds their sum.
+# 360,000 refits of hundreds; each such look spends gate_level(GATE_SESSION) more, beyond the session's bound.
 # The gate's own fit weighs every rated track alike (times its number of raters): the weights then belong to
 # the tracks, not to the ratings, and one eigendecomposition serves every shuffle. The ranking head keeps the
 # down-weighted middle ratings (MIDDLE_RATING_WEIGHT).
@@ -91,11 +89,11 @@ GATE_MIN_RATINGS = 10
 GATE_MIN_PER_SIDE = 2
 GATE_MIN_SKILL = 0.3
 GATE_LEVEL_AT_10 = 0.008
-GATE_LEVEL_DECAY = 10.0
-GATE_LEVEL_FLOOR = 1e-4
+GATE_LATER_BUDGET = 0.002
+GATE_LATER_DECAY = 1.0
 GATE_SESSION = 60
 GATE_EXACT_ARRANGEMENTS = 30_000
-GATE_EXCEEDANCES = 8
+GATE_EXCEEDANCES = 4
 GATE_BATCH = 256
 GATE_SHUFFLE_SEED = 20240611
 
@@ -373,11 +371,18 @@ def spearman(a, b, weights=None) -> float:
 
 
 def gate_level(
-    count: int, scale: float = GATE_LEVEL_AT_10, decay: float = GATE_LEVEL_DECAY, floor: float = GATE_LEVEL_FLOOR
+    count: int, first: float = GATE_LEVEL_AT_10, later_budget: float = GATE_LATER_BUDGET,
+    decay: float = GATE_LATER_DECAY,
 ) -> float:
-    """The p-value the gate asks of `count` ratings: scale × (10 / n)^decay, never below `floor` (see the
-    GATE_* constants); it never rises with more ratings."""
-    return max(floor, scale * (10.0 / max(int(count), 10)) ** decay)
+    """The p-value the gate asks of `count` ratings (see the GATE_* constants): `first` up to the tenth rating,
+    then `later_budget` shared by the looks 11..GATE_SESSION as 1 / (n − 9)^decay, the last share kept beyond.
+    It never rises with more ratings."""
+    count = min(int(count), GATE_SESSION)
+    if count <= GATE_MIN_RATINGS:
+        return first
+    looks = np.arange(2, GATE_SESSION - GATE_MIN_RATINGS + 2, dtype=np.float64)  # n − 9 for n = 11..60
+    share = (count - GATE_MIN_RATINGS + 1) ** -decay / float((looks**-decay).sum())
+    return min(first, later_budget * share)
 
 
 def gate_budget(last: int = GATE_SESSION) -> float:
@@ -625,7 +630,7 @@ def slider_skill(
 
     Cost: the ranking fit plus the gate's, then every ordering of ten ratings (up to GATE_EXACT_ARRANGEMENTS,
     0.1 s), or one batch of shuffles for ratings that do not light, and up to GATE_EXCEEDANCES / gate_level(n)
-    (80,000 at the floor, about a second at 60 ratings, d = 200, one BLAS thread) for ratings that do. So refit
+    for ratings that do (14,000 at eleven ratings, 360,000 from sixty on: seconds at d = 200). So refit
     for the ranking when a rating is saved, and measure the gate in the background; its answer depends on the
     ratings alone.
     """
