@@ -15,7 +15,8 @@
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     var live = document.getElementById("station-live");
-    if (!live || event.detail.target !== live || event.detail.xhr.status >= 400) return;
+    var target = event.detail.target; // the whole live part (the player's requests) or the list alone
+    if (!live || !(target === live || target.id === "station-results") || event.detail.xhr.status >= 400) return;
     var active = document.activeElement, focus = null;
     if (active && live.contains(active)) {
       var row = active.closest(".result");

@@ -95,25 +95,39 @@ def remove_seed(station: Station, track_id: int) -> None:
     station.save(update_fields=["updated"])
 
 
-def set_thumb(station: Station, track_id: int, value: str) -> None:
-    """Thumb a track "up" or "down", or "clear" the thumb. Safe when two tabs thumb the same station at once."""
+def set_thumb(station: Station, track_id: int, value: str) -> str | None:
+    """Thumb a track "up" or "down", or "clear" the thumb. Safe when two tabs thumb the same station at once.
+
+    Returns the thumb it replaced ("up", "down" or None), so that the page redraws only the rails it changed.
+    One transaction: one commit (one WAL flush) for the thumb and the station's `updated`, not two.
+    """
     if not Track.objects.visible().filter(pk=track_id).exists():
         raise ListenerError(f"There is no track {track_id}.")
-    if value == "clear":
-        Thumb.objects.filter(user=station.owner, station=station, track_id=track_id).delete()
-    else:
-        # One statement, so concurrent thumbs cannot both insert (the unique constraint decides) or lose an
-        # update: the last write for a track wins, thumbs on other tracks are untouched.
-        with connection.cursor() as cursor:
+    table, key = Thumb._meta.db_table, [station.owner_id, station.pk, track_id]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if value == "clear":
             cursor.execute(
-                f"INSERT INTO {Thumb._meta.db_table} (user_id, station_id, track_id, value, created, updated) "
+                f"DELETE FROM {table} WHERE user_id = %s AND station_id = %s AND track_id = %s RETURNING value", key
+            )
+        else:
+            # One statement, so concurrent thumbs cannot both insert (the unique constraint decides) or lose an
+            # update: the last write for a track wins, thumbs on other tracks are untouched. The CTE reads the
+            # row as the statement found it: the value replaced (when another tab inserted it a moment before,
+            # it reads none, and the page merely redraws one rail too few until its next answer).
+            cursor.execute(
+                f"WITH previous AS (SELECT value FROM {table} "
+                "WHERE user_id = %s AND station_id = %s AND track_id = %s) "
+                f"INSERT INTO {table} (user_id, station_id, track_id, value, created, updated) "
                 "VALUES (%s, %s, %s, %s, now(), now()) "
                 "ON CONFLICT (user_id, station_id, track_id) "
-                "DO UPDATE SET value = EXCLUDED.value, updated = EXCLUDED.updated",
-                [station.owner_id, station.pk, track_id, THUMB_VALUES[value]],
+                "DO UPDATE SET value = EXCLUDED.value, updated = EXCLUDED.updated "
+                "RETURNING (SELECT value FROM previous)",
+                [*key, *key, THUMB_VALUES[value]],
             )
-    Station.objects.filter(pk=station.pk).update(updated=timezone.now())
-
+        row = cursor.fetchone()
+        Station.objects.filter(pk=station.pk).update(updated=timezone.now())
+    previous = row[0] if row else None
+    return next((name for name, stored in THUMB_VALUES.items() if stored == previous), None)
 
 
 @dataclass(frozen=True)

@@ -16,27 +16,48 @@ from taste.stations.recommendations import recommendations, upcoming
 from taste.stations.services import Knobs, add_seed, create_station, remove_seed, save_knobs, set_thumb
 from tracks.models import Track
 
+# The list's own controls swap this element (templates/stations/partials/results.html); the player's requests
+# target the whole #station-live.
+RESULTS_TARGET = "station-results"
+THUMB_RAILS = {"up": "liked", "down": "disliked"}
 
-def _live_context(station: Station, knobs: Knobs | None = None) -> dict:
+
+def _thumbed(station: Station) -> dict:
     thumbs = station.thumbs.select_related("track").order_by("-updated")
     return {
-        "station": station,
-        "recommendations": upcoming(station, knobs),
-        **listening_context(station),
-        "seeds": station.ordered_seeds(),
         "liked": [t.track for t in thumbs if t.value == Thumb.UP],
         "disliked": [t.track for t in thumbs if t.value == Thumb.DOWN],
     }
 
 
-def _live_partial(request, station: Station, knobs: Knobs | None = None) -> HttpResponse:
-    return render(request, "stations/partials/station_live.html", _live_context(station, knobs))
+def _live_context(station: Station, knobs: Knobs | None = None) -> dict:
+    return {
+        "station": station,
+        "recommendations": upcoming(station, knobs),
+        **listening_context(station),
+        "seeds": station.ordered_seeds(),
+        **_thumbed(station),
+    }
 
 
-def _after_change(request, station: Station) -> HttpResponse:
+def _live_partial(request, station: Station, knobs: Knobs | None = None, rails=frozenset()) -> HttpResponse:
+    """The re-ranked fragment for HTMX. A control of the list (HX-Target: the list) gets the list alone, with
+    only the rails in `rails` ("seeds", "liked", "disliked") out of band: a thumb redraws about half as much as
+    the whole of #station-live, and reads neither the listening rail nor the seeds."""
+    if request.htmx.target != RESULTS_TARGET:
+        return render(request, "stations/partials/station_live.html", _live_context(station, knobs))
+    context = {"station": station, "recommendations": upcoming(station, knobs), "rails": rails}
+    if "seeds" in rails:
+        context["seeds"] = station.ordered_seeds()
+    if rails & {"liked", "disliked"}:
+        context.update(_thumbed(station))
+    return render(request, "stations/partials/results_answer.html", context)
+
+
+def _after_change(request, station: Station, rails=frozenset()) -> HttpResponse:
     """HTMX gets the re-ranked fragment in place; a plain form goes back to the station page."""
     if request.htmx:
-        return _live_partial(request, station)
+        return _live_partial(request, station, rails=rails)
     return redirect("station_detail", pk=station.pk)
 
 
@@ -76,8 +97,10 @@ def station_detail(request, pk):
 def station_thumbs(request, pk):
     station = station_for_user(request, pk)
     data = cleaned(ThumbForm(request.POST))
-    set_thumb(station, data["track"], data["value"])
-    return _after_change(request, station)
+    previous = set_thumb(station, data["track"], data["value"])
+    # The rail the track joined and the one it left, if any.
+    rails = {THUMB_RAILS[v] for v in (previous, data["value"]) if v in THUMB_RAILS}
+    return _after_change(request, station, rails)
 
 
 @login_required
@@ -90,7 +113,8 @@ def station_seeds(request, pk):
         remove_seed(station, data["track"])
     else:
         add_seed(station, data["track"])
-    return _after_change(request, station)
+    # A new seed loses its thumb (services.add_seed), so the thumbs' rails may change as well.
+    return _after_change(request, station, {"seeds", "liked", "disliked"})
 
 
 @login_required

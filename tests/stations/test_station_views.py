@@ -27,6 +27,10 @@ def result_ids(response) -> list[int]:
     return [rec.track.pk for rec in response.context["recommendations"]]
 
 
+def result_ids_of(page: str) -> list[int]:
+    return [int(part.split('"')[0]) for part in page.split('class="result" data-track-id="')[1:]]
+
+
 @pytest.mark.django_db
 class TestCreateStation:
     def test_posting_seeds_makes_a_station_and_redirects_to_it(self, owner_client, catalogue):
@@ -156,6 +160,29 @@ class TestThumbs:
         # The HTMX answer is the live fragment only, not a whole page.
         assert not response.content.decode().lstrip().startswith("<!doctype")
 
+    def test_a_thumb_from_the_list_gets_the_list_and_only_the_rail_it_changed(self, owner_client, station, catalogue):
+        far = catalogue[1][2][0]
+        list_only = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "station-results"}
+        page = self.thumb(owner_client, station, far, "up", **list_only).content.decode()
+        assert page.startswith('<div id="station-results"') and 'id="station-live"' not in page
+        assert page.count('class="result" data-track-id=') == 20 and far.pk not in result_ids_of(page)
+        # The liked rail rides along out of band, with the track; the other rails did not change.
+        liked = page.split('<ul class="rail-list" id="liked-rail" hx-swap-oob="true">')[1].split("</ul>")[0]
+        assert f'data-track-id="{far.pk}"' in liked
+        assert 'id="disliked-rail"' not in page and 'id="seed-rail"' not in page and "listening-rail" not in page
+        # Turned down, it leaves the liked rail and joins the other one: both are redrawn.
+        page = self.thumb(owner_client, station, far, "down", **list_only).content.decode()
+        assert 'id="liked-rail" hx-swap-oob="true"' in page and 'id="disliked-rail" hx-swap-oob="true"' in page
+        assert f'data-track-id="{far.pk}"' not in page.split('id="liked-rail"')[1].split("</ul>")[0]
+        page = self.thumb(owner_client, station, far, "clear", **list_only).content.decode()
+        assert 'id="liked-rail"' not in page and "Thumbed-down tracks leave for good." in page
+
+    def test_the_players_thumb_still_gets_the_whole_live_part(self, owner_client, station, catalogue):
+        response = self.thumb(owner_client, station, catalogue[1][2][0], "up", HTTP_HX_REQUEST="true",
+                              HTTP_HX_TARGET="station-live")
+        page = response.content.decode()
+        assert 'id="station-live"' in page and 'id="listening-rail"' in page and "hx-swap-oob" not in page
+
     def test_clear_undoes_a_thumb(self, owner_client, station, catalogue):
         track = catalogue[1][0][0]
         self.thumb(owner_client, station, track, "down")
@@ -197,6 +224,23 @@ class TestKnobs:
         assert (station.breadth, station.explore) == (0.9, 1.0)
         assert response.status_code == 200 and 'id="station-live"' in response.content.decode()
         assert result_ids(response) == result_ids(owner_client.get(reverse("station_results", args=[station.pk])))
+
+    def test_a_knob_from_the_page_gets_the_list_without_rails(self, owner_client, station):
+        response = owner_client.post(reverse("station_knobs", args=[station.pk]), {"explore": "1"},
+                                     HTTP_HX_REQUEST="true", HTTP_HX_TARGET="station-results")
+        page = response.content.decode()
+        assert page.count('class="result" data-track-id=') == 20 and "rail" not in page
+
+    def test_a_new_seed_from_the_list_redraws_the_seeds_and_thumbs_rails(self, owner_client, station, catalogue):
+        track = catalogue[1][2][3]
+        owner_client.post(reverse("station_thumbs", args=[station.pk]), {"track": track.pk, "value": "down"})
+        response = owner_client.post(reverse("station_seeds", args=[station.pk]), {"track": track.pk, "action": "add"},
+                                     HTTP_HX_REQUEST="true", HTTP_HX_TARGET="station-results")
+        page = response.content.decode()
+        seeds = page.split('id="seed-rail" hx-swap-oob="true">')[1].split("</ul>")[0]
+        assert f'data-track-id="{track.pk}"' in seeds
+        # Its thumb went with it (services.add_seed): the disliked rail is redrawn without it.
+        assert f'data-track-id="{track.pk}"' not in page.split('id="disliked-rail" hx-swap-oob="true">')[1]
 
     def test_a_plain_knobs_post_goes_back_to_the_station(self, owner_client, station):
         response = owner_client.post(reverse("station_knobs", args=[station.pk]), {"explore": "0.7"})
