@@ -73,6 +73,8 @@ def slider_steers(
     station: Station, weights: dict[int, float], model: EmbeddingModel, candidate_vectors: np.ndarray
 ) -> list[SliderSteer]:
     """The slider knobs that can steer the station now: lit, visible to its owner, learnt on this model."""
+    if not weights:
+        return []  # most stations: no need to read the owner and their sliders
     heads = steering_heads(station.owner, list(weights), model)
     return [SliderSteer(name, weights[pk], head.standardised(candidate_vectors)) for pk, name, head in heads]
 

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from django.db import connection, transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from discovery.lib.forms import ListenerError
 from embedding.models import EmbeddingModel, TrackEmbedding
@@ -99,34 +98,40 @@ def set_thumb(station: Station, track_id: int, value: str) -> str | None:
     """Thumb a track "up" or "down", or "clear" the thumb. Safe when two tabs thumb the same station at once.
 
     Returns the thumb it replaced ("up", "down" or None), so that the page redraws only the rails it changed.
-    One transaction: one commit (one WAL flush) for the thumb and the station's `updated`, not two.
     """
-    if not Track.objects.visible().filter(pk=track_id).exists():
-        raise ListenerError(f"There is no track {track_id}.")
+    # One statement (one round trip, one commit) checks the track, writes the thumb, touches the station and
+    # reads what was there. Its parts share one snapshot: `previous` sees the row as it was before the write.
+    # The write is one statement, so concurrent thumbs cannot both insert (the unique constraint decides) or
+    # lose an update: the last write for a track wins, thumbs on other tracks are untouched. (When another tab
+    # inserted the row a moment before, `previous` reads none, and the page redraws one rail too few until its
+    # next answer.)
+    visible_sql, visible_params = Track.objects.visible().filter(pk=track_id).values("pk").query.sql_with_params()
     table, key = Thumb._meta.db_table, [station.owner_id, station.pk, track_id]
-    with transaction.atomic(), connection.cursor() as cursor:
-        if value == "clear":
-            cursor.execute(
-                f"DELETE FROM {table} WHERE user_id = %s AND station_id = %s AND track_id = %s RETURNING value", key
-            )
-        else:
-            # One statement, so concurrent thumbs cannot both insert (the unique constraint decides) or lose an
-            # update: the last write for a track wins, thumbs on other tracks are untouched. The CTE reads the
-            # row as the statement found it: the value replaced (when another tab inserted it a moment before,
-            # it reads none, and the page merely redraws one rail too few until its next answer).
-            cursor.execute(
-                f"WITH previous AS (SELECT value FROM {table} "
-                "WHERE user_id = %s AND station_id = %s AND track_id = %s) "
-                f"INSERT INTO {table} (user_id, station_id, track_id, value, created, updated) "
-                "VALUES (%s, %s, %s, %s, now(), now()) "
-                "ON CONFLICT (user_id, station_id, track_id) "
-                "DO UPDATE SET value = EXCLUDED.value, updated = EXCLUDED.updated "
-                "RETURNING (SELECT value FROM previous)",
-                [*key, *key, THUMB_VALUES[value]],
-            )
-        row = cursor.fetchone()
-        Station.objects.filter(pk=station.pk).update(updated=timezone.now())
-    previous = row[0] if row else None
+    if value == "clear":
+        write = f"DELETE FROM {table} WHERE user_id = %s AND station_id = %s AND track_id = %s "
+        write += "AND EXISTS (SELECT 1 FROM visible) RETURNING 1"
+        write_params = key
+    else:
+        write = (
+            f"INSERT INTO {table} (user_id, station_id, track_id, value, created, updated) "
+            "SELECT %s, %s, %s, %s, now(), now() FROM visible "
+            "ON CONFLICT (user_id, station_id, track_id) "
+            "DO UPDATE SET value = EXCLUDED.value, updated = EXCLUDED.updated RETURNING 1"
+        )
+        write_params = [*key, THUMB_VALUES[value]]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH visible AS ({visible_sql}), "
+            f"previous AS (SELECT value FROM {table} WHERE user_id = %s AND station_id = %s AND track_id = %s), "
+            f"written AS ({write}), "
+            f"touched AS (UPDATE {Station._meta.db_table} SET updated = statement_timestamp() "
+            "WHERE id = %s AND EXISTS (SELECT 1 FROM visible)) "
+            "SELECT EXISTS (SELECT 1 FROM visible), (SELECT value FROM previous)",
+            [*visible_params, *key, *write_params, station.pk],
+        )
+        found, previous = cursor.fetchone()
+    if not found:
+        raise ListenerError(f"There is no track {track_id}.")
     return next((name for name, stored in THUMB_VALUES.items() if stored == previous), None)
 
 

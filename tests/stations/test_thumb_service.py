@@ -27,3 +27,18 @@ def test_a_thumb_touches_the_station(station):
     before = type(station).objects.get(pk=station.pk).updated
     set_thumb(station, tracks[1].pk, "down")
     assert type(station).objects.get(pk=station.pk).updated > before
+
+
+def test_a_hidden_track_is_refused_and_nothing_changes(station):
+    from discovery.lib.forms import ListenerError
+    from tracks.models import Track
+
+    station, tracks = station
+    set_thumb(station, tracks[2].pk, "up")
+    Track.objects.filter(pk=tracks[2].pk).update(hidden=True)
+    before = type(station).objects.get(pk=station.pk).updated
+    for value in ("down", "clear"):
+        with pytest.raises(ListenerError, match="There is no track"):
+            set_thumb(station, tracks[2].pk, value)
+    assert Thumb.objects.get(track_id=tracks[2].pk).value == Thumb.UP
+    assert type(station).objects.get(pk=station.pk).updated == before
