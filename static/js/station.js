@@ -97,6 +97,14 @@
     buttons[to].focus();
   });
 
+  // A result's "Rate" loads the rating widget below it. One listener for the list instead of an hx-get on each
+  // button, which htmx would set up again (and tear down) twenty times per re-rank.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("#results button[data-rate]");
+    if (!button || !window.htmx) return;
+    htmx.ajax("GET", button.dataset.rate, { target: "#" + button.getAttribute("aria-controls"), swap: "innerHTML" });
+  });
+
   document.addEventListener("focusin", function (event) {
     var toolbar = event.target.closest && event.target.closest("[role=toolbar]");
     if (toolbar && event.target.matches("button")) rove(toolbar, event.target);

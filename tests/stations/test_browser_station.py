@@ -58,6 +58,13 @@ def test_a_listener_finds_steers_and_plays_a_station(page, tmp_path, browser, li
     expect(page.locator(f'#seed-rail li[data-track-id="{new_seed_id}"]')).to_be_visible()
     expect(page.locator(f'#results .result[data-track-id="{new_seed_id}"]')).to_have_count(0)
 
+    # "Rate" opens the rating widget under its result, and leaves the list alone.
+    rated = page.locator("#results .result").nth(1)
+    rated_id = rated.get_attribute("data-track-id")
+    rated.get_by_role("button", name="Rate on my sliders").click()
+    expect(page.locator(f"#rate-{rated_id}")).not_to_be_empty()
+    assert page.locator("#results .result").nth(1).get_attribute("data-track-id") == rated_id
+
     page.locator("#results .result").first.locator("button[data-play]").click()  # plays in the site's player
     page.wait_for_function(
         "() => { const a = document.getElementById('player-audio'); return !a.paused && a.readyState >= 2; }"
