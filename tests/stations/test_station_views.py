@@ -120,6 +120,7 @@ class TestStationPage:
         assert set(ids[:5]) <= {t.pk for t in clusters[0]}
         page = response.content.decode()
         assert page.count('class="result" data-track-id=') == 20
+        assert "{#" not in page and "{%" not in page  # no template comment or tag leaks into the page
         # The why line names a seed and the tag its cluster has and the rest of the catalogue lacks.
         assert "Sounds like “C0 T" in page and ", your seed — closer than " in page and "· both: folk" in page
         assert "ambient" not in page and "jazz" not in page
