@@ -52,7 +52,12 @@ ABLATIONS = {
     "wavelength-no-contrast": {"w_contrast": 0.0},
     "wavelength-no-uniformity": {"w_uniformity": 0.0},
     "wavelength-vicreg": {"w_uniformity": 0.0, "w_variance": 1.0, "w_covariance": 0.04},
+    "wavelength-neighbours (NNCLR, 5 nearest)": {"w_neighbour": 1.0, "neighbour_k": 5},
+    "wavelength-mean-pooling": {"pooling": "mean"},
+    "wavelength-no-base (the Transformer alone)": {"whitened_base": False},
+    "wavelength-60-epochs": {"epochs": 60},
 }
+BASE_ALONE = "the whitened base alone (no training)"
 
 
 def read_manifest(corpus: Path, max_tracks: int | None, seed: int = 0) -> list[dict]:
@@ -258,6 +263,7 @@ def train(name: str, folders: list[Path], args, config: dict | None = None) -> d
     """train_embedder NAME on `folders`, unless a finished checkpoint of it is already there (--keep-data)."""
     from django.core.management import call_command
 
+    from embedding.models import TrackEmbedding
     from embedding.wavelength import checkpoint_path
     from embedding.wavelength_training import CheckpointError, read_checkpoint
 
@@ -276,6 +282,8 @@ def train(name: str, folders: list[Path], args, config: dict | None = None) -> d
     if config:
         options += ["--config", json.dumps(config)]
     call_command("train_embedder", *options)
+    # Vectors made by an earlier checkpoint of this name (a kept data directory) are not this model's.
+    TrackEmbedding.objects.filter(model__name=name).delete()
     return read_checkpoint(checkpoint_path(name))["summary"]
 
 
@@ -293,6 +301,7 @@ def ablation(rows: dict, twins: dict, args) -> list[dict]:
 
     from embedding.training import model_config
     from embedding.wavelength import SegmentFeatures
+    from embedding.wavelength_network import Wavelength
     from embedding.wavelength_training import build_model, read_checkpoint
     from embedding.wavelength_training import train as train_features
     from tracks.audio import AudioDecodeError, decode_many
@@ -306,15 +315,23 @@ def ablation(rows: dict, twins: dict, args) -> list[dict]:
             features[str(path)] = segments([result.samples])[0]
     library_keys = sorted(k for k in rows if k in features)
     results = []
+
+    def vectors_by(model) -> dict[str, np.ndarray]:
+        with torch.no_grad():
+            return {k: model.embed_track(torch.from_numpy(f)).numpy() for k, f in features.items()}
+
+    # Where training starts: the base fitted on the library, the Transformer's part still zero.
+    untrained = Wavelength(model_config("cpu", None))
+    untrained.fit_feature_scale(torch.from_numpy(np.concatenate([features[k] for k in library_keys])))
+    results.append(score(BASE_ALONE, vectors_by(untrained.eval()), twins, set(rows), rows))
     variants = {"wavelength (all terms)": {}, **ABLATIONS}
     for name, overrides in variants.items():
         config = dataclasses.replace(model_config("cpu", args.ablation_epochs), **overrides)
+        if config.whitened_base is False and "out_dim" not in overrides:
+            config = dataclasses.replace(config, out_dim=128)  # as wavelength-1 was before the base
         path = Path(tempfile.mkdtemp(prefix="ablation-")) / "model.pt"
         summary = train_features([features[k] for k in library_keys], config, path, seed=args.seed)
-        model = build_model(read_checkpoint(path))
-        with torch.no_grad():
-            vectors = {k: model.embed_track(torch.from_numpy(f)).numpy() for k, f in features.items()}
-        row = score(name, vectors, twins, set(rows), rows)
+        row = score(name, vectors_by(build_model(read_checkpoint(path))), twins, set(rows), rows)
         row["train_s"] = summary["seconds"]
         results.append(row)
         shutil.rmtree(path.parent, ignore_errors=True)
@@ -333,7 +350,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--no-split", action="store_true")
     parser.add_argument("--no-ablation", action="store_true")
-    parser.add_argument("--ablation-epochs", type=int, default=60, help="epochs per ablation variant")
+    parser.add_argument("--ablation-epochs", type=int, help="epochs per ablation variant (default: the config's)")
     parser.add_argument("--retrain", action="store_true", help="train again even where a checkpoint is kept")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     args = parser.parse_args()
@@ -438,7 +455,7 @@ def run(corpus: Path, data: Path, args) -> dict:
         report["ablation"] = ablation(rows, twins, args)
         print(
             table(
-                f"Ablation: each loss term left out ({args.ablation_epochs} epochs each, transductive)",
+                f"Ablation: each loss term left out ({args.ablation_epochs or 'default'} epochs each, transductive)",
                 report["ablation"],
             )
         )

@@ -94,7 +94,11 @@ class WavelengthEmbedder:
             "trained_on_tracks": summary.get("tracks"),
             "epochs": summary.get("epochs_done"),
             "best_epoch": summary.get("best_epoch"),
-            "pooling": "mean of overlapping context windows' projections",
+            "pooling": (
+                "whitened mean of the track's segments + mean of overlapping context windows' projections"
+                if self.network.config.whitened_base
+                else "mean of overlapping context windows' projections"
+            ),
             "normalisation": "l2",
         }
 

@@ -32,7 +32,18 @@ class WavelengthConfig:
     n_head: int = 4
     mlp_ratio: int = 2
     dropout: float = 0.1
-    out_dim: int = 128  # the stored vector's dimension
+    out_dim: int = 200  # the stored vector's dimension (at most feature_dim with the whitened base)
+    # The whitened base: each segment's features projected on the top `out_dim` principal axes of the
+    # library's segments and whitened (fitted before training, stored with the weights); the track vector is
+    # normalise(mean of those + the Transformer's part). The Transformer's last layer starts at zero, so
+    # training starts from this whitened-musicnn baseline and learns only what to add. False: no base, the
+    # vector is the Transformer's part alone.
+    whitened_base: bool = True
+    # Regularised whitening: each axis is divided by sqrt(its variance + whiten_shrinkage * the mean variance),
+    # so the smallest axes (mostly noise) are not blown up as far as the large ones are evened out.
+    whiten_shrinkage: float = 0.2
+    pooling: str = "mean+std"  # how segment states become the Transformer's track state: "mean" or "mean+std"
+    feature_noise: float = 0.0  # Gaussian noise (in standardised units) added to segment features in training
     # Training: how views are made and how the terms are weighed.
     mask_ratio: float = 0.3  # share of a view's segments hidden for masked-segment prediction
     temperature: float = 0.1  # InfoNCE temperature
@@ -41,10 +52,12 @@ class WavelengthConfig:
     w_uniformity: float = 0.2
     w_variance: float = 0.0  # VICReg variance hinge on the unnormalised projections
     w_covariance: float = 0.0  # VICReg off-diagonal covariance
-    batch_tracks: int = 64
+    batch_tracks: int = 256  # every track of a ~400-track library in one or two batches: more negatives
+    w_neighbour: float = 0.0  # NNCLR: the nearest other tracks (in the space at the epoch's start) as a positive
+    neighbour_k: int = 1  # how many nearest tracks make that positive (their mean)
     learning_rate: float = 1e-3
     weight_decay: float = 0.05
-    epochs: int = 150
+    epochs: int = 30  # longer learns the tracks by heart: excerpt twins rise, same-soundtrack P@10 falls
 
     @classmethod
     def from_dict(cls, values: dict) -> WavelengthConfig:
@@ -60,9 +73,7 @@ class WavelengthConfig:
 
 def gpu_config(**overrides) -> WavelengthConfig:
     """A larger model for a GPU: wider, deeper, longer context and bigger batches (more negatives)."""
-    values = dict(
-        context_segments=20, d_model=384, n_layer=6, n_head=6, mlp_ratio=4, out_dim=256, batch_tracks=256, epochs=400
-    )
+    values = dict(context_segments=20, d_model=384, n_layer=6, n_head=6, mlp_ratio=4, batch_tracks=256, epochs=400)
     return WavelengthConfig(**{**values, **overrides})
 
 
@@ -120,11 +131,15 @@ class Wavelength(nn.Module):
 
     def __init__(self, config: WavelengthConfig):
         super().__init__()
+        assert config.pooling in ("mean", "mean+std"), f"Unknown pooling {config.pooling!r}"
+        assert not config.whitened_base or config.out_dim <= config.feature_dim, "The base keeps out_dim axes"
         self.config = config
         # Library statistics of the features, fitted before training (fit_feature_scale) and stored with the
-        # weights, so a checkpoint standardises its inputs exactly as it did in training.
+        # weights, so a checkpoint standardises (and whitens) its inputs exactly as it did in training.
         self.register_buffer("feature_mean", torch.zeros(config.feature_dim))
         self.register_buffer("feature_std", torch.ones(config.feature_dim))
+        if config.whitened_base:
+            self.register_buffer("whitening", torch.zeros(config.feature_dim, config.out_dim))  # (F, out_dim)
         self.stem = nn.Linear(config.feature_dim, config.d_model)
         self.mask_token = nn.Parameter(torch.zeros(config.d_model))
         self.position = nn.Embedding(config.context_segments, config.d_model)
@@ -132,11 +147,14 @@ class Wavelength(nn.Module):
         self.blocks = nn.ModuleList(Block(config) for _ in range(config.n_layer))
         self.ln_f = nn.LayerNorm(config.d_model)
         self.predictor = nn.Linear(config.d_model, config.feature_dim)  # masked-segment prediction head
+        pooled = 2 * config.d_model if config.pooling == "mean+std" else config.d_model
         self.projector = nn.Sequential(
-            nn.Linear(config.d_model, config.d_model), nn.GELU(), nn.Linear(config.d_model, config.out_dim)
+            nn.Linear(pooled, config.d_model), nn.GELU(), nn.Linear(config.d_model, config.out_dim)
         )
         self.apply(self._init_weights)
         nn.init.normal_(self.mask_token, std=0.02)
+        if config.whitened_base:
+            nn.init.zeros_(self.projector[-1].weight)  # the Transformer's part starts at nothing: see the config
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:
@@ -148,24 +166,41 @@ class Wavelength(nn.Module):
 
     @torch.no_grad()
     def fit_feature_scale(self, features: torch.Tensor) -> None:
-        """Set the input standardisation from (N, feature_dim) segment features of the library."""
+        """Set the input standardisation (and the whitening) from (N, feature_dim) segment features of the library."""
         self.feature_mean.copy_(features.mean(dim=0))
         self.feature_std.copy_(features.std(dim=0).clamp_min(1e-4))
+        k = self.config.out_dim
+        if self.config.whitened_base:
+            centred = (features - self.feature_mean).double()  # (N, F); eigh in float64 for a stable order
+            covariance = centred.T @ centred / max(len(features) - 1, 1)  # (F, F)
+            eigenvalues, eigenvectors = torch.linalg.eigh(covariance)  # ascending
+            top_values, top_vectors = eigenvalues.flip(0)[:k], eigenvectors.flip(1)[:, :k]  # (k,), (F, k)
+            # An eigenvector's sign is arbitrary; fix it (largest entry positive) so a seed gives one model.
+            signs = torch.sign(top_vectors.gather(0, top_vectors.abs().argmax(dim=0, keepdim=True)))  # (1, k)
+            floor = self.config.whiten_shrinkage * eigenvalues.clamp_min(0).mean()
+            whitening = top_vectors * signs / (top_values.clamp_min(0) + floor).clamp_min(1e-8).sqrt()
+            self.whitening.copy_(whitening.to(self.whitening.dtype))
 
     def standardise(self, features: torch.Tensor) -> torch.Tensor:
         return (features - self.feature_mean) / self.feature_std
 
-    def forward(
+    def base(self, features: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """features (B, T, F), valid (B, T) -> (B, out_dim) unit vectors: the mean of the whitened valid segments."""
+        whitened = (features - self.feature_mean) @ self.whitening  # (B, T, out_dim)
+        weights = valid.to(whitened.dtype)[..., None]  # (B, T, 1)
+        mean = (whitened * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1.0)  # (B, out_dim)
+        return F.normalize(mean, dim=1)
+
+    def transformer(
         self, features: torch.Tensor, valid: torch.Tensor, masked: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """features (B, T, F), valid (B, T) bool, masked (B, T) bool or None.
-
-        Returns the final per-segment states (B, T, d_model) and the track projection (B, out_dim), not yet
-        normalised: the mean of the valid segments' states through the projector.
-        """
+        """features (B, T, F) -> final per-segment states (B, T, d_model) and the Transformer's part (B, out_dim)."""
         B, T, _ = features.shape
         assert T <= self.config.context_segments, f"{T} segments exceed the context of {self.config.context_segments}"
-        x = self.stem(self.standardise(features))  # (B, T, d_model)
+        x = self.standardise(features)  # (B, T, F)
+        if self.training and self.config.feature_noise:
+            x = x + self.config.feature_noise * torch.randn_like(x)
+        x = self.stem(x)  # (B, T, d_model)
         if masked is not None:
             x = torch.where(masked[..., None], self.mask_token.to(x.dtype), x)
         x = self.drop(x + self.position(torch.arange(T, device=features.device)))  # (B, T, d_model)
@@ -173,15 +208,33 @@ class Wavelength(nn.Module):
             x = block(x, valid)
         states = self.ln_f(x)  # (B, T, d_model)
         weights = valid.to(states.dtype)[..., None]  # (B, T, 1)
-        pooled = (states * weights).sum(dim=1) / weights.sum(dim=1).clamp_min(1.0)  # (B, d_model)
+        count = weights.sum(dim=1).clamp_min(1.0)  # (B, 1)
+        pooled = (states * weights).sum(dim=1) / count  # (B, d_model)
+        if self.config.pooling == "mean+std":
+            spread = (((states - pooled[:, None]) ** 2) * weights).sum(dim=1) / count  # (B, d_model)
+            pooled = torch.cat([pooled, spread.clamp_min(1e-6).sqrt()], dim=1)  # (B, 2 d_model)
         return states, self.projector(pooled)
+
+    def forward(
+        self, features: torch.Tensor, valid: torch.Tensor, masked: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """features (B, T, F), valid (B, T) bool, masked (B, T) bool or None.
+
+        Returns the final per-segment states (B, T, d_model) and the track projection (B, out_dim), not yet
+        normalised: the whitened base (of the unmasked features: the base hides nothing) plus the Transformer's
+        part, or the Transformer's part alone when there is no base.
+        """
+        states, part = self.transformer(features, valid, masked)
+        if self.config.whitened_base:
+            part = self.base(features, valid) + part
+        return states, part
 
     @torch.no_grad()
     def embed_track(self, features: torch.Tensor) -> torch.Tensor:
         """(n, F) features of one track -> (out_dim,) unit vector.
 
-        Tracks longer than the context are read in windows that overlap by half; the window projections are
-        averaged before normalising, so every part of the track counts about equally.
+        Tracks longer than the context are read by the Transformer in windows that overlap by half, and their
+        parts averaged, so every part of the track counts about equally; the base is over the whole track.
         """
         n, context = len(features), self.config.context_segments
         if n <= context:
@@ -193,8 +246,12 @@ class Wavelength(nn.Module):
                 starts.append(n - context)
         windows = torch.stack([features[s : s + context] for s in starts])  # (W, min(n, context), F)
         valid = torch.ones(windows.shape[:2], dtype=torch.bool, device=features.device)
-        _, projection = self(windows, valid)  # (W, out_dim)
-        return F.normalize(projection.mean(dim=0), dim=0)
+        _, parts = self.transformer(windows, valid)  # (W, out_dim)
+        vector = parts.mean(dim=0)  # (out_dim,)
+        if self.config.whitened_base:
+            everything = torch.ones(1, n, dtype=torch.bool, device=features.device)
+            vector = self.base(features[None], everything)[0] + vector
+        return F.normalize(vector, dim=0)
 
 
 def masked_segment_loss(
@@ -244,6 +301,7 @@ class LossTerms:
     uniformity: torch.Tensor
     variance: torch.Tensor
     covariance: torch.Tensor
+    neighbour: torch.Tensor
 
     def as_floats(self) -> dict[str, float]:
         return {name: float(getattr(self, name).detach()) for name in self.__dataclass_fields__}
@@ -257,10 +315,13 @@ def training_loss(
     valid_b: torch.Tensor,
     masked_a: torch.Tensor,
     masked_b: torch.Tensor,
+    neighbours: torch.Tensor | None = None,
 ) -> LossTerms:
     """The weighted sum of every term for a batch of B tracks, each seen as two disjoint excerpts.
 
-    view_a, view_b (B, T, F) features; valid_* (B, T) which segments exist; masked_* (B, T) which are hidden.
+    view_a, view_b (B, T, F) features; valid_* (B, T) which segments exist; masked_* (B, T) which are hidden;
+    neighbours (B, out_dim) unit vectors, for each track the nearest other tracks of the library (fixed, no
+    gradient), or None for no neighbour term.
     """
     c = model.config
     states_a, proj_a = model(view_a, valid_a, masked_a)
@@ -275,14 +336,21 @@ def training_loss(
     projections = torch.cat([proj_a, proj_b])
     variance = vicreg_variance(projections)
     covariance = vicreg_covariance(projections)
+    # NNCLR (Dwibedi et al., 2021): a track's nearest other track in the current space is a positive too, so
+    # what is close already (the same soundtrack, often) is drawn together and the rest pushed apart.
+    if neighbours is None:
+        neighbour = torch.zeros((), device=za.device)
+    else:
+        neighbour = 0.5 * (info_nce(za, neighbours, c.temperature) + info_nce(zb, neighbours, c.temperature))
     total = (
         c.w_masked * masked
         + c.w_contrast * contrast
         + c.w_uniformity * uniform
         + c.w_variance * variance
         + c.w_covariance * covariance
+        + c.w_neighbour * neighbour
     )
-    return LossTerms(total, masked, contrast, uniform, variance, covariance)
+    return LossTerms(total, masked, contrast, uniform, variance, covariance, neighbour)
 
 
 def parameter_count(model: nn.Module) -> int:

@@ -27,7 +27,9 @@ import torch.nn.functional as F
 
 from embedding.wavelength_network import Wavelength, WavelengthConfig, parameter_count, training_loss
 
-CHECKPOINT_FORMAT = "wavelength-checkpoint-1"
+CHECKPOINT_FORMAT = "wavelength-checkpoint-2"
+# Format 1 (before the whitened base): its configs lack whitened_base, and its models have no base.
+OLDER_FORMATS = {"wavelength-checkpoint-1": {"whitened_base": False, "pooling": "mean"}}
 WARMUP_EPOCHS = 5
 VALIDATION_SEED = 2**31 - 1  # the validation views never change during a run, so epochs compare fairly
 
@@ -125,6 +127,19 @@ def evaluate(model: Wavelength, tracks: Sequence[torch.Tensor], device: torch.de
     return {**totals, "twin_top1": float(top1)}
 
 
+@torch.no_grad()
+def neighbour_bank(model: Wavelength, tracks: Sequence[torch.Tensor], device: torch.device) -> torch.Tensor:
+    """(N, out_dim) unit vectors: for each track, the mean of its `neighbour_k` nearest other tracks' vectors."""
+    model.eval()
+    vectors = torch.stack([model.embed_track(t.to(device)) for t in tracks])  # (N, out_dim)
+    model.train()
+    similarity = vectors @ vectors.T
+    similarity.fill_diagonal_(-math.inf)
+    k = min(model.config.neighbour_k, len(tracks) - 1)
+    nearest = similarity.topk(k, dim=1).indices  # (N, k)
+    return F.normalize(vectors[nearest].mean(dim=1), dim=1)
+
+
 def _views_args(views: Views):
     return views.a, views.b, views.valid_a, views.valid_b, views.masked_a, views.masked_b
 
@@ -145,8 +160,12 @@ def read_checkpoint(path: Path) -> dict:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # torch raises many kinds for a damaged file; all mean the same here
         raise CheckpointError(f"The checkpoint {path} cannot be read ({error}); train the model again.") from error
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+    known = (CHECKPOINT_FORMAT, *OLDER_FORMATS)
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") not in known:
         raise CheckpointError(f"{path} is not a {CHECKPOINT_FORMAT} file; train the model again.")
+    if checkpoint["format"] in OLDER_FORMATS and isinstance(checkpoint.get("config"), dict):
+        # Read as what it was: the fields added since take the values that mean "as format 1 did".
+        checkpoint["config"] = {**OLDER_FORMATS[checkpoint["format"]], **checkpoint["config"]}
     return checkpoint
 
 
@@ -245,6 +264,7 @@ def train(
         rng = np.random.default_rng([seed, epoch])
         torch.manual_seed(seed * 100_003 + epoch)  # dropout
         order = rng.permutation(len(tracks))
+        bank = neighbour_bank(model, tracks, device) if config.w_neighbour else None
         sums: dict[str, float] = {}
         for step, start in enumerate(range(0, len(order), config.batch_tracks)):
             chosen = order[start : start + config.batch_tracks]
@@ -253,7 +273,8 @@ def train(
             views = make_views([tracks[i] for i in chosen], config.context_segments, config.mask_ratio, rng)
             for group in optimiser.param_groups:
                 group["lr"] = learning_rate(config, epoch + step / steps_per_epoch)
-            terms = training_loss(model, *_views_args(views.to(device)))
+            neighbours = None if bank is None else bank[torch.as_tensor(chosen, device=device)]
+            terms = training_loss(model, *_views_args(views.to(device)), neighbours)
             optimiser.zero_grad(set_to_none=True)
             terms.total.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

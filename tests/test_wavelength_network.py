@@ -21,10 +21,19 @@ from embedding.wavelength_network import (
 TINY = WavelengthConfig(feature_dim=12, context_segments=6, d_model=16, n_layer=1, n_head=2, out_dim=8, dropout=0.0)
 
 
+def library(count=300, seed=0):
+    """Correlated segment features with very unequal variances, as musicnn's are."""
+    generator = torch.Generator().manual_seed(seed)
+    mixing = torch.randn(12, 12, generator=generator) * torch.logspace(1, -2, 12)[:, None]
+    return torch.randn(count, 12, generator=generator) @ mixing + 3.0
+
+
 @pytest.fixture
 def model():
     torch.manual_seed(0)
-    return Wavelength(TINY).eval()
+    model = Wavelength(TINY)
+    model.fit_feature_scale(library())
+    return model.eval()
 
 
 def test_forward_gives_per_segment_states_and_one_projection_per_track(model):
@@ -46,6 +55,35 @@ def test_padded_segments_change_nothing(model):
 def test_a_track_longer_than_the_context_is_read_in_windows_into_a_unit_vector(model):
     vector = model.embed_track(torch.randn(17, 12))
     assert vector.shape == (8,) and float(vector.norm()) == pytest.approx(1.0, abs=1e-5)
+
+
+def test_the_base_whitens_the_library_and_keeps_its_largest_axes(model):
+    features = library()
+    whitened = (features - model.feature_mean) @ model.whitening  # (N, out_dim)
+    assert whitened.shape == (300, 8)
+    covariance = torch.cov(whitened.T)
+    off_diagonal = covariance - torch.diag(torch.diag(covariance))
+    assert float(off_diagonal.abs().max()) < 1e-3
+    # Shrunk whitening: every kept axis ends below unit variance, the large ones nearest to it.
+    variances = torch.diag(covariance)
+    assert float(variances.max()) < 1.0 and bool((variances[:-1] >= variances[1:] - 1e-4).all())
+    assert float(variances[0]) > 0.9
+
+
+def test_an_untrained_model_gives_the_whitened_base_exactly(model):
+    track = library(20, seed=1)
+    expected = F.normalize(((track - model.feature_mean) @ model.whitening).mean(dim=0), dim=0)
+    assert torch.allclose(model.embed_track(track), expected, atol=1e-5)
+
+
+def test_without_the_base_the_vector_is_the_transformers_alone():
+    torch.manual_seed(0)
+    bare = Wavelength(WavelengthConfig(**{**TINY.to_dict(), "whitened_base": False, "pooling": "mean"})).eval()
+    assert not hasattr(bare, "whitening")
+    track = torch.randn(5, 12)
+    _, part = bare.transformer(track[None], torch.ones(1, 5, dtype=torch.bool))
+    assert torch.allclose(bare.embed_track(track), F.normalize(part[0], dim=0), atol=1e-5)
+    assert float(part.detach().norm()) > 0
 
 
 def test_the_context_is_enforced(model):
@@ -96,6 +134,12 @@ def test_each_weight_scales_its_term(model):
     terms = training_loss(model, *views, valid, valid, masked, masked)
     expected = terms.masked + terms.contrast + 0.2 * terms.uniformity
     assert float(terms.total) == pytest.approx(float(expected), rel=1e-5)
+    assert float(terms.neighbour) == 0.0  # no neighbours given
+    neighbours = F.normalize(torch.randn(4, 8), dim=1)
+    model.config = WavelengthConfig(**{**TINY.to_dict(), "w_neighbour": 0.5})
+    with_neighbours = training_loss(model, *views, valid, valid, masked, masked, neighbours)
+    assert float(with_neighbours.neighbour) > 0
+    assert float(with_neighbours.total) == pytest.approx(float(expected + 0.5 * with_neighbours.neighbour), rel=1e-5)
     model.config = WavelengthConfig(
         **{
             **TINY.to_dict(),

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from embedding.wavelength_network import WavelengthConfig
+from embedding.wavelength_network import Wavelength, WavelengthConfig
 from embedding.wavelength_training import (
     CheckpointError,
     build_model,
@@ -93,6 +93,29 @@ def test_a_run_stopped_and_resumed_ends_where_a_straight_run_does(tmp_path):
     assert all(torch.allclose(straight[key], resumed[key], atol=1e-6) for key in straight)
 
 
+def test_neighbour_positives_are_trained_and_recorded(tmp_path):
+    config = WavelengthConfig(**{**CONFIG.to_dict(), "w_neighbour": 1.0, "neighbour_k": 2, "epochs": 2})
+    summary = train(tracks(), config, tmp_path / "m.pt", seed=0)
+    assert all(row["train"]["neighbour"] > 0 for row in summary["history"])
+    train(tracks(), config, tmp_path / "again.pt", seed=0)
+    a, b = (read_checkpoint(tmp_path / name)["model"] for name in ("m.pt", "again.pt"))
+    assert all(torch.equal(a[key], b[key]) for key in a)
+
+
+def test_a_format_1_checkpoint_still_rebuilds_as_the_model_it_was(tmp_path):
+    """Before the whitened base: no whitening buffer, mean pooling, and a config without those fields."""
+    old = WavelengthConfig(**{**CONFIG.to_dict(), "whitened_base": False, "pooling": "mean"})
+    torch.manual_seed(0)
+    model = Wavelength(old)
+    config = {k: v for k, v in old.to_dict().items() if k not in ("whitened_base", "pooling", "whiten_shrinkage")}
+    config = {k: v for k, v in config.items() if k not in ("feature_noise", "w_neighbour", "neighbour_k")}
+    torch.save({"format": "wavelength-checkpoint-1", "config": config, "model": model.state_dict()}, tmp_path / "1.pt")
+    rebuilt = build_model(read_checkpoint(tmp_path / "1.pt"))
+    assert rebuilt.config == old
+    track = torch.from_numpy(tracks()[0])
+    assert torch.allclose(rebuilt.embed_track(track), model.eval().embed_track(track), atol=1e-6)
+
+
 def test_a_time_budget_stops_cleanly_with_a_usable_checkpoint(tmp_path):
     long = WavelengthConfig(**{**CONFIG.to_dict(), "epochs": 10_000})
     summary = train(tracks(), long, tmp_path / "m.pt", seed=0, max_minutes=0.02)
@@ -109,7 +132,7 @@ def test_a_missing_or_broken_checkpoint_says_so(tmp_path):
     with pytest.raises(CheckpointError, match="cannot be read"):
         read_checkpoint(tmp_path / "broken.pt")
     torch.save({"format": "something else"}, tmp_path / "other.pt")
-    with pytest.raises(CheckpointError, match="is not a wavelength-checkpoint-1 file"):
+    with pytest.raises(CheckpointError, match="is not a wavelength-checkpoint-2 file"):
         read_checkpoint(tmp_path / "other.pt")
 
 
