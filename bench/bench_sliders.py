@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_sliders.py [--vectors corpus.npz] [--sessions 200] [--null-sessions 1000]
         [--no-timings] [--no-sessions] [--ratings 50 500 5000] [--catalogue 16000] [--blas-threads 1]
+    .venv/bin/python bench/bench_sliders.py --vectors corpus.npz --statistics   # other statistics, same test
 
 Sessions (on --vectors: an npz with `vectors` (n, d) and `packages`, a soundtrack per track, or a plain .npy
 without soundtracks; without it, SYNTHETIC soundtracks, labelled so in the output):
@@ -16,6 +17,9 @@ without soundtracks; without it, SYNTHETIC soundtracks, labelled so in the outpu
                  would from one pass (see `look`), with the union bound of each
   hidden         ratings along x_a − x_b with noise (0.5 and 1 standard deviation): the share lit at 8, 12,
                  16, 24 and 40 ratings under the gate as it is
+  statistics     (--statistics) the same exact test at ten ratings of alternating clear-concept sessions with
+                 other statistics (k nearest rated neighbours) and other spaces (whitened; each track smoothed
+                 by its catalogue neighbours), and how well the two soundtracks' pieces separate at all
   middle         held-out rank quality (Spearman with the hidden score on unrated tracks) of the head with
                  middle ratings down-weighted and with every rating alike, for an easy and a hard concept
 
@@ -278,6 +282,81 @@ def middle_weighting(vectors, sessions: int, seed: int) -> list[dict]:
     return rows
 
 
+# Other statistics for the same exact test, on the first ten ratings of alternating clear-concept sessions: is
+# the gate's ridge what keeps a clear word dark on real vectors, or do the vectors not tell the soundtracks apart?
+def _whitened(vectors: np.ndarray, axes: int) -> np.ndarray:
+    centred = vectors - vectors.mean(axis=0)
+    _, spread, directions = np.linalg.svd(centred, full_matrices=False)
+    out = centred @ directions[:axes].T / spread[:axes]
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def _smoothed(vectors: np.ndarray, neighbours: int) -> np.ndarray:
+    """Each track as the mean of itself and its nearest catalogue neighbours: what the catalogue says it is."""
+    nearest = np.argsort(-(vectors @ vectors.T), axis=1)[:, : neighbours + 1]
+    out = vectors[nearest].mean(axis=1)
+    return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def _ridge_skills(rated: np.ndarray, arrangements: np.ndarray) -> np.ndarray:
+    return learning._GateStatistic(rated, arrangements[0], np.ones(arrangements.shape[1])).skills(arrangements)
+
+
+def _nearest_skills(rated: np.ndarray, arrangements: np.ndarray, neighbours: int) -> np.ndarray:
+    """Pearson of each track's leave-one-out k-nearest-rated-neighbours mean with the ratings, per arrangement."""
+    similarity = rated @ rated.T
+    np.fill_diagonal(similarity, -np.inf)
+    nearest = np.argsort(-similarity, axis=1)[:, :neighbours]
+    averaging = np.zeros_like(similarity)
+    np.put_along_axis(averaging, nearest, 1.0 / neighbours, axis=1)
+    predictions = arrangements @ averaging.T
+    a = predictions - predictions.mean(axis=1, keepdims=True)
+    b = arrangements - arrangements.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.nan_to_num((a * b).sum(axis=1) / np.sqrt((a**2).sum(axis=1) * (b**2).sum(axis=1)))
+
+
+def statistic_comparison(vectors, packages, sessions: int, seed: int) -> None:
+    groups = soundtracks(packages, CLEAR_SMALLEST)
+    rng = np.random.default_rng(seed)
+    drawn = []
+    for _ in range(sessions):
+        a, b = rng.choice(len(groups), 2, replace=False)
+        order = np.empty(10, dtype=int)
+        order[0::2], order[1::2] = rng.permutation(groups[a])[:5], rng.permutation(groups[b])[:5]
+        drawn.append((order, np.where(np.isin(order, groups[a]), rng.integers(4, 6, 10), rng.integers(1, 3, 10))))
+    spaces = {"the vectors": vectors, "whitened (16 axes)": _whitened(vectors, 16),
+              "smoothed by 10 neighbours": _smoothed(vectors, 10), "smoothed by 20 neighbours": _smoothed(vectors, 20)}
+    statistics_ = {"ridge (the gate)": _ridge_skills,
+                   "1 nearest rated": lambda x, r: _nearest_skills(x, r, 1),
+                   "3 nearest rated": lambda x, r: _nearest_skills(x, r, 3)}
+    print(f"\nOther statistics, same exact test, first ten ratings of {sessions} alternating clear-concept sessions:\n")
+    print("| statistic | space | lit at p ≤ 0.8 % | median p |")
+    print("|---|---|---:|---:|")
+    for space_name, space in spaces.items():
+        for name, skills_of in statistics_.items():
+            p_values = []
+            for order, ratings in drawn:
+                arrangements = learning.distinct_arrangements(ratings, learning.GATE_EXACT_ARRANGEMENTS)
+                observed = skills_of(space[order], ratings[None, :].astype(np.float64))[0]
+                p_values.append(float((skills_of(space[order], arrangements) >= observed - 1e-12).mean()))
+            p_values = np.array(p_values)
+            print(f"| {name} | {space_name} | {np.mean(p_values <= learning.GATE_LEVEL_AT_10):.0%} "
+                  f"| {np.median(p_values):.3f} |")
+    agreement = []
+    for first in range(len(groups)):
+        for second in range(first + 1, len(groups)):
+            members = np.concatenate([groups[first], groups[second]])
+            side = np.isin(members, groups[first])
+            similarity = vectors[members] @ vectors[members].T
+            np.fill_diagonal(similarity, -np.inf)
+            agreement.append(np.mean(side[np.argmax(similarity, axis=1)] == side))
+    agreement = np.array(agreement)
+    print(f"\nEvery piece of two soundtracks, each against its nearest other piece of the two: same soundtrack for a "
+          f"median {np.median(agreement):.0%} of pieces; {np.mean(agreement >= 0.9):.0%} of the {len(agreement)} pairs "
+          f"reach 90 %, {np.mean(agreement >= 0.99):.0%} reach 99 %.")
+
+
 def load_vectors(path: Path) -> tuple[np.ndarray, np.ndarray | None, str]:
     if path.suffix == ".npz":
         data = np.load(path, allow_pickle=False)
@@ -362,6 +441,7 @@ def main():
     parser.add_argument("--null-sessions", type=int, default=1000)
     parser.add_argument("--no-timings", action="store_true")
     parser.add_argument("--no-sessions", action="store_true")
+    parser.add_argument("--statistics", action="store_true", help="only compare other gate statistics (--vectors)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--blas-threads", type=int, default=1)
     args = parser.parse_args()
@@ -376,6 +456,10 @@ def main():
         "dim": args.dim,
     }
     print(json.dumps({"environment": environment}))
+    if args.statistics:
+        vectors, packages, _ = load_vectors(args.vectors)
+        statistic_comparison(vectors, packages, args.sessions, args.seed)
+        return
     if not args.no_timings:
         timings(args, environment)
     if not args.no_sessions:
