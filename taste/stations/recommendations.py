@@ -49,9 +49,15 @@ class Recommendation:
     ranked: RankedTrack
 
 
-def station_state(station: Station, model: EmbeddingModel) -> StationState:
+def thumbs_of(station: Station) -> list[Thumb]:
+    """The station's thumbs with their tracks, newest first."""
+    return list(station.thumbs.select_related("track"))
+
+
+def station_state(station: Station, model: EmbeddingModel, thumbs: list[Thumb] | None = None) -> StationState:
+    """`thumbs`: thumbs_of(station) when the caller has read them already (a page shows them too)."""
     seed_links = list(station.seed_links.select_related("track"))
-    thumbs = list(station.thumbs.select_related("track"))
+    thumbs = thumbs_of(station) if thumbs is None else thumbs
     liked = [t for t in thumbs if t.value == Thumb.UP]
     disliked = [t for t in thumbs if t.value == Thumb.DOWN]
     state = StationState(
@@ -94,18 +100,18 @@ def station_listening(station: Station, model: EmbeddingModel) -> ListeningSigna
 
 
 def recommendations(
-    station: Station, knobs: Knobs | None = None, page_size: int = PAGE_SIZE, exclude_ids=()
+    station: Station, knobs: Knobs | None = None, page_size: int = PAGE_SIZE, exclude_ids=(), thumbs=None
 ) -> list[Recommendation]:
     """The station's current page for `knobs` (by default its saved ones), best first, each with its why.
 
     `exclude_ids` are left out (the radio: what it played lately and what it has queued); the candidate pool
-    widens by as many, so the page stays full.
+    widens by as many, so the page stays full. `thumbs`: as station_state takes them.
     """
     knobs = knobs or Knobs.of(station)
     model = EmbeddingModel.default()
     if model is None:
         return []
-    state = station_state(station, model)
+    state = station_state(station, model, thumbs)
     seeds = [t for t in state.seeds if t.pk in state.vectors]
     if not seeds:
         return []
@@ -158,7 +164,9 @@ def recommendations(
     return [Recommendation(track=tracks[r.track_id], ranked=r) for r in ranked]
 
 
-def upcoming(station: Station, knobs: Knobs | None = None, page_size: int = PAGE_SIZE) -> list[Recommendation]:
+def upcoming(
+    station: Station, knobs: Knobs | None = None, page_size: int = PAGE_SIZE, thumbs=None
+) -> list[Recommendation]:
     """What the station's radio plays next: its recommendations without the track playing now and those it
     played lately (settings.RADIO_NO_REPEAT_PLAYS), so an endless listen does not come round again too soon."""
-    return recommendations(station, knobs, page_size, exclude_ids=recently_played_ids(station))
+    return recommendations(station, knobs, page_size, exclude_ids=recently_played_ids(station), thumbs=thumbs)

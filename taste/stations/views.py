@@ -12,7 +12,7 @@ from taste.stations.listening import listening_context
 from taste.stations.models import Station, Thumb
 from taste.stations.owned import station_for_user
 from taste.stations.playlists import m3u, signed_audio_url, xspf
-from taste.stations.recommendations import recommendations, upcoming
+from taste.stations.recommendations import recommendations, thumbs_of, upcoming
 from taste.stations.services import Knobs, add_seed, create_station, remove_seed, save_knobs, set_thumb
 from tracks.models import Track
 
@@ -22,8 +22,7 @@ RESULTS_TARGET = "station-results"
 THUMB_RAILS = {"up": "liked", "down": "disliked"}
 
 
-def _thumbed(station: Station) -> dict:
-    thumbs = station.thumbs.select_related("track").order_by("-updated")
+def _thumbed(thumbs) -> dict:
     return {
         "liked": [t.track for t in thumbs if t.value == Thumb.UP],
         "disliked": [t.track for t in thumbs if t.value == Thumb.DOWN],
@@ -31,12 +30,13 @@ def _thumbed(station: Station) -> dict:
 
 
 def _live_context(station: Station, knobs: Knobs | None = None) -> dict:
+    thumbs = thumbs_of(station)  # read once: for the ranking and for the rails
     return {
         "station": station,
-        "recommendations": upcoming(station, knobs),
+        "recommendations": upcoming(station, knobs, thumbs=thumbs),
         **listening_context(station),
         "seeds": station.ordered_seeds(),
-        **_thumbed(station),
+        **_thumbed(thumbs),
     }
 
 
@@ -46,11 +46,11 @@ def _live_partial(request, station: Station, knobs: Knobs | None = None, rails=f
     the whole of #station-live, and reads neither the listening rail nor the seeds."""
     if request.htmx.target != RESULTS_TARGET:
         return render(request, "stations/partials/station_live.html", _live_context(station, knobs))
-    context = {"station": station, "recommendations": upcoming(station, knobs), "rails": rails}
+    thumbs = thumbs_of(station)
+    context = {"station": station, "recommendations": upcoming(station, knobs, thumbs=thumbs), "rails": rails}
     if "seeds" in rails:
         context["seeds"] = station.ordered_seeds()
-    if rails & {"liked", "disliked"}:
-        context.update(_thumbed(station))
+    context.update(_thumbed(thumbs))
     return render(request, "stations/partials/results_answer.html", context)
 
 
