@@ -78,7 +78,9 @@ ALPHA_GRID = np.logspace(-1.0, 3.0, 17)
 # worker can afford (0.028 % at 11 ratings, 0.011 % at 14, 0.005 % at 20, 0.0011 % at 60). By the union bound,
 # valid however the looks depend on each other, random ratings light a slider at some look of a 60-rating
 # session with a chance of at most 0.8 % + 0.2 % = 1 %; on real vectors that is measured too, with the
-# trade-off curve (bench/bench_sliders.py, docs/benchmarks.md).
+# trade-off curve (bench/bench_sliders.py, docs/benchmarks.md). The look at ten ratings stands: later looks
+# take it again on the first ten ratings (`_first_look`; the same event, so it spends nothing more), so that a
+# slider lit then stays lit while its skill on all its ratings holds.
 # Past GATE_SESSION ratings the test runs on a seeded sample of that many of them (a sample chosen without
 # looking at the ratings keeps the null exact), so that a look costs what one at 60 ratings does rather than
 # 360,000 refits of hundreds; each such look spends gate_level(GATE_SESSION) more, beyond the session's bound.
@@ -137,9 +139,10 @@ class SliderSkill:
     ratings: how many. skill: the Spearman correlation between the gate's exact leave-one-out predictions and
     the ratings (0 where undefined: fewer than 3 ratings, or all alike). p_value: its permutation p-value, or
     None where it could not change the answer (too few ratings, or a skill below GATE_MIN_SKILL) and was not
-    measured. level: gate_level(ratings), what p_value must not exceed. shuffles: how many were drawn.
-    lit: the slider may rank tracks. agreement: the share of pairs of rated tracks at least two points apart
-    that the ranking model's leave-one-out predictions put in the listener's order (`pairwise_agreement`).
+    measured. level: what p_value must not exceed, gate_level(ratings) (gate_level(10) when the standing first
+    look lit it). shuffles: how many were drawn. lit: the slider may rank tracks. agreement: the share of pairs
+    of rated tracks at least two points apart that the ranking model's leave-one-out predictions put in the
+    listener's order (`pairwise_agreement`).
     more: about how many more ratings it needs to light, or None (lit, or no estimate). needs: one sentence for
     the listener, what the slider still needs or how well it predicts. model: the ranking model (`fit_slider`),
     to rank with when lit (None below 3 ratings or when all ratings are alike).
@@ -613,6 +616,26 @@ def _session_sample(count: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng([seed, count]).choice(count, GATE_SESSION, replace=False))
 
 
+def _first_look(vectors: np.ndarray, ratings: np.ndarray, weights: np.ndarray, seed: int) -> PermutationTest | None:
+    """The look at the first GATE_MIN_RATINGS ratings, taken again: its test when it passed, else None.
+
+    The same ratings give the same answer, so this is the very event the budget at ten ratings was spent on,
+    not a new look: a slider lit at ten ratings stays lit while its skill on all of them holds (the caller's
+    condition), rather than going dark at the eleventh, whose level is thirty times smaller. It also keeps the
+    look when the worker measured the ratings only after the eleventh had arrived.
+    """
+    first = slice(0, GATE_MIN_RATINGS)
+    values = ratings[first]
+    if min(int((values < RATING_MIDDLE).sum()), int((values > RATING_MIDDLE).sum())) < GATE_MIN_PER_SIDE:
+        return None
+    if _GateStatistic(vectors[first], values, weights[first]).observed() < GATE_MIN_SKILL:
+        return None
+    test = permutation_test(
+        vectors[first], values, weights[first], level=gate_level(GATE_MIN_RATINGS), seed=seed
+    )
+    return test if test.passed else None
+
+
 def _number(count: int) -> str:
     words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
     return words[count] if 0 <= count < len(words) else str(count)
@@ -629,8 +652,9 @@ def slider_skill(
 ) -> SliderSkill:
     """Measure whether a slider's ratings predict each other, and whether it may rank tracks (see the GATE_*).
 
-    vectors (n, d), ratings (n,) and weights as for `fit_slider`: weights (raters per track, say) stay with
-    their tracks when the ratings are shuffled. low_label / high_label finish the listener's sentence ("rate
+    vectors (n, d), ratings (n,) and weights as for `fit_slider`, rows in the order the tracks were first
+    rated (the look at ten ratings is the first ten rows'): weights (raters per track, say) stay with their
+    tracks when the ratings are shuffled. low_label / high_label finish the listener's sentence ("rate
     about 3 more, including one you would call calm"), so pass what a 1 and a 5 mean.
 
     Cost: the ranking fit plus the gate's, then every ordering of ten ratings (up to GATE_EXACT_ARRANGEMENTS,
@@ -657,6 +681,10 @@ def slider_skill(
         if enough and skill >= GATE_MIN_SKILL:
             tested = _session_sample(count, seed)
             test = permutation_test(array[tested], values[tested], extra[tested], level=level, seed=seed)
+            if not test.passed and count > GATE_MIN_RATINGS:
+                standing = _first_look(array, values, extra, seed)
+                if standing is not None:
+                    test, level = standing, gate_level(GATE_MIN_RATINGS)
     lit = test is not None and test.passed
 
     more = None

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import numpy as np
 from django.db import connection, transaction
-from django.db.models import Avg, Count, F, Q
+from django.db.models import Avg, Count, F, Min, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -70,7 +70,8 @@ def rate(slider: Slider, user, track_id: int, value: int) -> None:
 
 
 def _training_set(slider: Slider):
-    """One row per rated track: its vector, the mean of its ratings, and how many listeners rated it.
+    """One row per rated track, in the order the tracks were first rated (the gate's first look is the first
+    ten): its vector, the mean of its ratings, and how many listeners rated it.
 
     A public slider learns from everyone. Averaging per track keeps a track rated by several listeners from
     counting as several independent examples, which would flatter the leave-one-out skill.
@@ -78,8 +79,8 @@ def _training_set(slider: Slider):
     per_track = (
         SliderRating.objects.filter(slider=slider)
         .values("track_id")
-        .annotate(mean=Avg("value"), raters=Count("id"))
-        .order_by("track_id")
+        .annotate(mean=Avg("value"), raters=Count("id"), first_rated=Min("created"))
+        .order_by("first_rated", "track_id")
     )
     rows = {row["track_id"]: row for row in per_track}
     vectors = dict(

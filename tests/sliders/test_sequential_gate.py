@@ -134,3 +134,24 @@ def test_past_the_session_the_gate_tests_a_sample_of_the_ratings():
     assert len(sample) == learning.GATE_SESSION == len(set(sample.tolist()))
     alone = permutation_test(vectors[sample], ratings[sample], level=skill.level)
     assert alone.p_value == skill.p_value
+
+
+def test_a_slider_lit_at_ten_ratings_stays_lit_at_the_next_while_its_skill_holds():
+    vectors = two_soundtracks(seed=2)
+    order = [0, 12, 1, 13, 2, 14, 3, 15, 4, 16, 5]
+    ratings = [5, 1, 4, 2, 5, 1, 5, 2, 4, 1, 5]
+    at_ten = slider_skill(vectors[order[:10]], ratings[:10])
+    assert at_ten.lit, at_ten
+    # The eleventh look alone asks thirty times less of the p-value than the tenth: a clear word cannot meet it.
+    eleventh = permutation_test(vectors[order], ratings, level=learning.gate_level(11))
+    assert not eleventh.passed
+    at_eleven = slider_skill(vectors[order], ratings)
+    assert at_eleven.lit and at_eleven.p_value == at_ten.p_value and at_eleven.level == learning.gate_level(10)
+
+
+def test_a_slider_lit_at_ten_goes_dark_when_later_ratings_undo_its_skill():
+    vectors = two_soundtracks(seed=2)
+    order = [0, 12, 1, 13, 2, 14, 3, 15, 4, 16] + [5, 17, 6, 18, 7, 19, 8, 20, 9, 21]
+    ratings = [5, 1, 4, 2, 5, 1, 5, 2, 4, 1] + [1, 5, 2, 4, 1, 5, 1, 5, 2, 4]
+    assert slider_skill(vectors[order[:10]], ratings[:10]).lit
+    assert not slider_skill(vectors[order], ratings).lit
