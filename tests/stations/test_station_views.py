@@ -232,17 +232,6 @@ class TestKnobs:
         page = response.content.decode()
         assert page.count('class="result" data-track-id=') == 20 and "rail" not in page
 
-    def test_a_new_seed_from_the_list_redraws_the_seeds_and_thumbs_rails(self, owner_client, station, catalogue):
-        track = catalogue[1][2][3]
-        owner_client.post(reverse("station_thumbs", args=[station.pk]), {"track": track.pk, "value": "down"})
-        response = owner_client.post(reverse("station_seeds", args=[station.pk]), {"track": track.pk, "action": "add"},
-                                     HTTP_HX_REQUEST="true", HTTP_HX_TARGET="station-results")
-        page = response.content.decode()
-        seeds = page.split('id="seed-rail" hx-swap-oob="true">')[1].split("</ul>")[0]
-        assert f'data-track-id="{track.pk}"' in seeds
-        # Its thumb went with it (services.add_seed): the disliked rail is redrawn without it.
-        assert f'data-track-id="{track.pk}"' not in page.split('id="disliked-rail" hx-swap-oob="true">')[1]
-
     def test_a_plain_knobs_post_goes_back_to_the_station(self, owner_client, station):
         response = owner_client.post(reverse("station_knobs", args=[station.pk]), {"explore": "0.7"})
         assert response.status_code == 302 and response["Location"] == f"/stations/{station.pk}/"
@@ -257,6 +246,20 @@ class TestKnobs:
         assert response.status_code == 400 and "Explore must be a number between 0 and 1." in response.content.decode()
         station.refresh_from_db()
         assert station.explore == 0.2 and not math.isnan(station.explore)
+
+
+@pytest.mark.django_db
+class TestSeeds:
+    def test_a_new_seed_from_the_list_redraws_the_seeds_and_thumbs_rails(self, owner_client, station, catalogue):
+        track = catalogue[1][2][3]
+        owner_client.post(reverse("station_thumbs", args=[station.pk]), {"track": track.pk, "value": "down"})
+        response = owner_client.post(reverse("station_seeds", args=[station.pk]), {"track": track.pk, "action": "add"},
+                                     HTTP_HX_REQUEST="true", HTTP_HX_TARGET="station-results")
+        page = response.content.decode()
+        seeds = page.split('id="seed-rail" hx-swap-oob="true">')[1].split("</ul>")[0]
+        assert f'data-track-id="{track.pk}"' in seeds
+        # Its thumb went with it (services.add_seed): the disliked rail is redrawn without it.
+        assert f'data-track-id="{track.pk}"' not in page.split('id="disliked-rail" hx-swap-oob="true">')[1]
 
 
 @pytest.mark.django_db
