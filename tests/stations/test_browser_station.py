@@ -43,6 +43,12 @@ def test_a_listener_finds_steers_and_plays_a_station(page, tmp_path, browser, li
     page.locator(f'#results .result[data-track-id="{disliked_id}"]').get_by_role("button", name="Not ").click()
     expect(page.locator(f'#results .result[data-track-id="{disliked_id}"]')).to_have_count(0)
     expect(page.locator(f'#disliked-rail li[data-track-id="{disliked_id}"]')).to_be_visible()
+    # Undone from the rail, it leaves the rail (redrawn out of band with the list); so does a second thumb.
+    page.locator(f'#disliked-rail li[data-track-id="{disliked_id}"]').get_by_role("button", name="Undo").click()
+    expect(page.locator(f'#disliked-rail li[data-track-id="{disliked_id}"]')).to_have_count(0)
+    expect(page.locator("#disliked-rail")).to_contain_text("Thumbed-down tracks leave for good.")
+    page.locator(f'#results .result[data-track-id="{disliked_id}"]').get_by_role("button", name="Not ").click()
+    expect(page.locator(f'#disliked-rail li[data-track-id="{disliked_id}"]')).to_be_visible()
 
     before_knob = result_ids(page)
     page.locator('input[name="explore"]').fill("1")  # fires input and change, as a drag does
