@@ -59,6 +59,10 @@ def test_enter_keeps_the_chips_and_a_chip_is_chosen_once(page, catalogue):
     expect(page.locator("#seed-chips .chip")).to_have_count(1)
     expect(row(page, first).get_by_role("button", name="+ seed")).to_be_enabled()
     assert page.evaluate("window.stillTheSamePage") is True
+    # The blind comparison takes the seeds that are chips now, not those the page was rendered with.
+    expect(page.get_by_role("link", name="Compare two models by ear")).to_have_attribute(
+        "href", f"/compare/?seed={second.pk}"
+    )
 
     page.get_by_role("button", name="Find the throughline").click()
     expect(page.locator("#seed-rail")).to_be_visible()

@@ -33,6 +33,12 @@ document.addEventListener("htmx:afterSwap", function (event) {
       if (chosen[chip.dataset.trackId]) chip.remove();
       else chosen[chip.dataset.trackId] = true;
     });
+    var compare = document.getElementById("compare-seeds");
+    if (compare) {
+      var seeds = Object.keys(chosen).map(function (id) { return "seed=" + encodeURIComponent(id); });
+      compare.href = compare.dataset.compareBase + (seeds.length ? "?" + seeds.join("&") : "");
+      compare.hidden = !seeds.length;
+    }
     document.querySelectorAll("button[data-seed-add]").forEach(function (button) {
       if (button.classList.contains("htmx-request")) return;  // its chip is on the way
       var isChosen = Boolean(chosen[button.dataset.seedAdd]);
