@@ -33,12 +33,6 @@ document.addEventListener("htmx:afterSwap", function (event) {
       if (chosen[chip.dataset.trackId]) chip.remove();
       else chosen[chip.dataset.trackId] = true;
     });
-    var compare = document.getElementById("compare-seeds");
-    if (compare) {
-      var seeds = Object.keys(chosen).map(function (id) { return "seed=" + encodeURIComponent(id); });
-      compare.href = compare.dataset.compareBase + (seeds.length ? "?" + seeds.join("&") : "");
-      compare.hidden = !seeds.length;
-    }
     document.querySelectorAll("button[data-seed-add]").forEach(function (button) {
       if (button.classList.contains("htmx-request")) return;  // its chip is on the way
       var isChosen = Boolean(chosen[button.dataset.seedAdd]);
@@ -47,6 +41,14 @@ document.addEventListener("htmx:afterSwap", function (event) {
       button.textContent = isChosen ? "Chosen" : "+ seed";
     });
   }
+
+  // "Compare two models by ear" sends the new-station form's chips to /compare/ as a GET: only the seeds.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var submitter = event.detail.triggeringEvent && event.detail.triggeringEvent.submitter;
+    if (!submitter || !submitter.matches("[data-compare-seeds]")) return;
+    delete event.detail.parameters.csrfmiddlewaretoken;
+    delete event.detail.parameters.name;
+  });
 
   document.addEventListener("htmx:beforeRequest", function (event) {
     var button = event.detail.elt;
