@@ -298,8 +298,9 @@ def _smoothed(vectors: np.ndarray, neighbours: int) -> np.ndarray:
     return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
-def _ridge_skills(rated: np.ndarray, arrangements: np.ndarray) -> np.ndarray:
-    return learning._GateStatistic(rated, arrangements[0], np.ones(arrangements.shape[1])).skills(arrangements)
+def _ridge_skills(rated: np.ndarray, arrangements: np.ndarray, alphas=learning.GATE_ALPHAS) -> np.ndarray:
+    weights = np.ones(arrangements.shape[1])
+    return learning._GateStatistic(rated, arrangements[0], weights, alphas).skills(arrangements)
 
 
 def _nearest_skills(rated: np.ndarray, arrangements: np.ndarray, neighbours: int) -> np.ndarray:
@@ -328,6 +329,9 @@ def statistic_comparison(vectors, packages, sessions: int, seed: int) -> None:
     spaces = {"the vectors": vectors, "whitened (16 axes)": _whitened(vectors, 16),
               "smoothed by 10 neighbours": _smoothed(vectors, 10), "smoothed by 20 neighbours": _smoothed(vectors, 20)}
     statistics_ = {"ridge (the gate)": _ridge_skills,
+                   "ridge, the head's 17 penalties": lambda x, r: _ridge_skills(x, r, learning.ALPHA_GRID),
+                   "ridge, α = 1": lambda x, r: _ridge_skills(x, r, [1.0]),
+                   "ridge, α = 10": lambda x, r: _ridge_skills(x, r, [10.0]),
                    "1 nearest rated": lambda x, r: _nearest_skills(x, r, 1),
                    "3 nearest rated": lambda x, r: _nearest_skills(x, r, 3)}
     print(f"\nOther statistics, same exact test, first ten ratings of {sessions} alternating clear-concept sessions:\n")

@@ -402,11 +402,12 @@ class _GateStatistic:
     """The gate's skill for many orderings of the same ratings at once: one eigendecomposition, a matrix product
     per α, the α of least weighted leave-one-out error per ordering, then `_column_skill` per ordering."""
 
-    def __init__(self, vectors: np.ndarray, ratings: np.ndarray, weights: np.ndarray):
+    def __init__(self, vectors: np.ndarray, ratings: np.ndarray, weights: np.ndarray, alphas=GATE_ALPHAS):
         self.spectrum = _spectrum(vectors, weights)
         self.weights = weights
         self.ratings = ratings
-        self.shrink = 1.0 / (self.spectrum.eigenvalues[:, None] + GATE_ALPHAS[None, :])  # (r, G)
+        self.alphas = np.asarray(alphas, dtype=np.float64)
+        self.shrink = 1.0 / (self.spectrum.eigenvalues[:, None] + self.alphas[None, :])  # (r, G)
         self.leverage = (weights / weights.sum())[:, None] + (self.spectrum.coordinates**2) @ self.shrink  # (n, G)
 
     def __call__(self, orders: np.ndarray) -> np.ndarray:
@@ -423,7 +424,7 @@ class _GateStatistic:
         best_error = np.full(targets.shape[1], np.inf)
         best = np.zeros_like(targets)
         # From the largest α down, replacing only on a strictly smaller error: ties go to the larger α.
-        for index in range(len(GATE_ALPHAS) - 1, -1, -1):
+        for index in range(len(self.alphas) - 1, -1, -1):
             fitted = spectrum.coordinates @ (projections * self.shrink[:, index, None])
             residuals = (scaled - fitted) / spectrum.sqrt_weights[:, None] / (1.0 - self.leverage[:, index, None])
             error = w @ residuals**2
