@@ -153,6 +153,7 @@ class TestChosenSeeds:
         form = page[page.index('id="new-station"'):]
         form = form[: form.index("</form>")]
         assert 'formmethod="get" formaction="/compare/"' in form and "Compare two models by ear" in form
+        assert "{#" not in page and "#}" not in page  # no template comment leaks onto the page
 
     def test_a_chosen_track_is_marked_and_cannot_be_added_again(self, owner_client, many_matches):
         chosen = Track.objects.get(title="C0 T0")
