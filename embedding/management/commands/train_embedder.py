@@ -63,7 +63,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--name", type=_trained_name, default=DEFAULT_NAME, help=f"default: {DEFAULT_NAME}")
-        parser.add_argument("--epochs", type=_positive(int), help="default: the model config's (150 on a CPU)")
+        parser.add_argument("--epochs", type=_positive(int), help="default: the model config's (30 on a CPU)")
         parser.add_argument(
             "--max-minutes", type=_positive(float), help="stop training after this long, keeping the best checkpoint"
         )
