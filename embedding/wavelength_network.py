@@ -11,11 +11,18 @@ weights are config fields:
 - uniformity (Wang & Isola, 2020) and VICReg's variance and covariance terms: they spread the vectors over the
   sphere, so the space (and the map drawn from it) does not collapse onto a few directions.
 
+The track vector is normalise(whitened base + the Transformer's part): the base is the mean of the track's
+segment features whitened on the library's principal axes (fitted, not learnt); the Transformer's part starts
+at zero and learns what to add (docs/benchmarks.md: the base carries most of the same-soundtrack precision, the
+contrast adds the excerpt twins). Two optional terms were measured and left off by default: NNCLR neighbour
+positives, and leaving a batch's likely same-soundtrack tracks out of the contrast's negatives.
+
 No Django here; embedding.wavelength makes the features, trains (embedding.wavelength_training) and embeds.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
 
 import torch
@@ -47,6 +54,7 @@ class WavelengthConfig:
     # Training: how views are made and how the terms are weighed.
     mask_ratio: float = 0.3  # share of a view's segments hidden for masked-segment prediction
     temperature: float = 0.1  # InfoNCE temperature
+    false_negatives: int = 0  # per excerpt, the batch's tracks nearest in the base left out of its negatives
     w_masked: float = 1.0
     w_contrast: float = 1.0
     w_uniformity: float = 0.2
@@ -265,9 +273,16 @@ def masked_segment_loss(
     return F.mse_loss(predicted, target)
 
 
-def info_nce(a: torch.Tensor, b: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Symmetric InfoNCE between unit vectors a (B, D) and b (B, D): row i of a belongs with row i of b."""
+def info_nce(
+    a: torch.Tensor, b: torch.Tensor, temperature: float, left_out: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Symmetric InfoNCE between unit vectors a (B, D) and b (B, D): row i of a belongs with row i of b.
+
+    left_out (B, B) bool, optional: pairs (i, j) that are not used as negatives (never the diagonal).
+    """
     logits = a @ b.T / temperature  # (B, B)
+    if left_out is not None:
+        logits = logits.masked_fill(left_out, -math.inf)
     labels = torch.arange(len(a), device=a.device)
     return 0.5 * (F.cross_entropy(logits, labels) + F.cross_entropy(logits.T, labels))
 
@@ -291,6 +306,25 @@ def vicreg_covariance(z: torch.Tensor) -> torch.Tensor:
     covariance = centred.T @ centred / max(B - 1, 1)  # (D, D)
     off_diagonal = covariance - torch.diag(torch.diag(covariance))
     return off_diagonal.pow(2).sum() / D
+
+
+@torch.no_grad()
+def likely_false_negatives(
+    model: Wavelength, view_a: torch.Tensor, view_b: torch.Tensor, valid_a: torch.Tensor, valid_b: torch.Tensor
+) -> torch.Tensor | None:
+    """(B, B) bool: for each excerpt, the `false_negatives` other tracks of the batch nearest to it in the base.
+
+    Those are likely the same soundtrack (false-negative cancellation, Huynh et al., 2022): the contrast then
+    does not push them apart, and still tells the track from the rest. None when there is nothing to leave out.
+    """
+    k = min(model.config.false_negatives, len(view_a) - 2)
+    if k <= 0 or not model.config.whitened_base:
+        return None
+    similarity = model.base(view_a, valid_a) @ model.base(view_b, valid_b).T  # (B, B)
+    similarity.fill_diagonal_(-math.inf)
+    nearest = similarity.topk(k, dim=1).indices  # (B, k)
+    left_out = torch.zeros_like(similarity, dtype=torch.bool).scatter_(1, nearest, True)
+    return left_out | left_out.T
 
 
 @dataclass
@@ -330,7 +364,7 @@ def training_loss(
         masked_segment_loss(model, states_a, view_a, masked_a) + masked_segment_loss(model, states_b, view_b, masked_b)
     )
     za, zb = F.normalize(proj_a, dim=1), F.normalize(proj_b, dim=1)  # (B, out_dim)
-    contrast = info_nce(za, zb, c.temperature)
+    contrast = info_nce(za, zb, c.temperature, likely_false_negatives(model, view_a, view_b, valid_a, valid_b))
     both = torch.cat([za, zb])  # (2B, out_dim)
     uniform = uniformity(both)
     projections = torch.cat([proj_a, proj_b])

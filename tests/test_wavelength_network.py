@@ -11,6 +11,7 @@ from embedding.wavelength_network import (
     WavelengthConfig,
     gpu_config,
     info_nce,
+    likely_false_negatives,
     masked_segment_loss,
     training_loss,
     uniformity,
@@ -109,6 +110,27 @@ def test_info_nce_is_low_for_matching_pairs_and_chance_for_random_ones():
     random = F.normalize(torch.randn(64, 32), dim=1)
     shuffled = F.normalize(torch.randn(64, 32), dim=1)
     assert float(info_nce(random, shuffled, temperature=1.0)) == pytest.approx(math.log(64), rel=0.05)
+
+
+def test_info_nce_leaves_out_the_pairs_it_is_told_to():
+    a = F.normalize(torch.tensor([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]]), dim=1)
+    left_out = torch.zeros(3, 3, dtype=torch.bool)
+    left_out[0, 1] = left_out[1, 0] = True
+    assert float(info_nce(a, a, 0.1, left_out)) < float(info_nce(a, a, 0.1))
+
+
+@torch.no_grad()
+def test_the_nearest_tracks_in_the_base_are_left_out_of_the_negatives(model):
+    torch.manual_seed(3)
+    centres = library(4, seed=2)
+    near_copy = centres[0] + 0.01 * torch.randn(12)  # track 4 sounds like track 0
+    tracks = torch.stack([*centres, near_copy])[:, None, :].expand(5, 3, 12)  # (5, 3, 12)
+    valid = torch.ones(5, 3, dtype=torch.bool)
+    model.config = WavelengthConfig(**{**TINY.to_dict(), "false_negatives": 1})
+    left_out = likely_false_negatives(model, tracks, tracks, valid, valid)
+    assert bool(left_out[0, 4]) and bool(left_out[4, 0]) and not bool(left_out.diagonal().any())
+    model.config = TINY
+    assert likely_false_negatives(model, tracks, tracks, valid, valid) is None
 
 
 def test_uniformity_prefers_spread_vectors_to_collapsed_ones():
