@@ -61,7 +61,7 @@ ALPHA_GRID = np.logspace(-1.0, 3.0, 17)
 #   would mostly spend the false-light budget;
 # - the skill, the correlation between the exact leave-one-out predictions (clipped to 1–5) and the ratings,
 #   is at least GATE_MIN_SKILL, a correlation a listener would notice in a ranking (the minimum effect size);
-# - the skill's permutation p-value, against the same pipeline (α chosen afresh) on the ratings shuffled among
+# - the skill's permutation p-value, against the same statistic (ridge at GATE_ALPHAS) on the ratings shuffled among
 #   the same tracks, is at most `gate_level(n)`. Under "the ratings do not depend on the sound" the ratings are
 #   exchangeable among the rated tracks whatever their clusters, so a plain shuffle is the exact null: a shuffle
 #   that happens to follow the clusters is as likely under the null as the listener's ratings are, and counting
@@ -98,10 +98,14 @@ GATE_EXACT_ARRANGEMENTS = 30_000
 GATE_EXCEEDANCES = 4
 GATE_BATCH = 256
 GATE_SHUFFLE_SEED = 20240611
-# The gate chooses α afresh for every shuffle, so each α costs every shuffle a refit: five (every fourth of
-# ALPHA_GRID, 0.1 to 1000) decide the same p-value as all seventeen on the dev corpus's clear words (200
-# alternating sessions at ten ratings) at a third of the cost.
-GATE_ALPHAS = ALPHA_GRID[::4]
+# The gate's ridge penalty, fixed rather than chosen afresh for every shuffle: choosing it per ordering lets the
+# shuffles fit as well as the ratings do, which widens their spread. On the dev corpus's real vectors α = 1
+# alone lit 30 % of clear two-soundtrack words by ten ratings against 22 % for the best of five penalties (0.1
+# to 1000), and words along a noisy direction sooner (96 % against 89 % at 40 ratings), with random ratings
+# lighting no more often (0.8 % of sessions either way; docs/benchmarks.md); and one penalty costs each shuffle
+# one refit instead of five. Unit vectors of 200 dimensions spread over about ten directions give eigenvalues of
+# about n / 20 per direction, so α = 1 shrinks the weak directions and keeps the strong ones for any n here.
+GATE_ALPHAS = np.array([1.0])
 
 
 @dataclass(frozen=True)
@@ -136,7 +140,7 @@ class SliderModel:
 class SliderSkill:
     """Whether a slider's ratings have taught it the word, from `slider_skill`.
 
-    ratings: how many. skill: the Spearman correlation between the gate's exact leave-one-out predictions and
+    ratings: how many. skill: the Pearson correlation between the gate's exact leave-one-out predictions and
     the ratings (0 where undefined: fewer than 3 ratings, or all alike). p_value: its permutation p-value, or
     None where it could not change the answer (too few ratings, or a skill below GATE_MIN_SKILL) and was not
     measured. level: what p_value must not exceed, gate_level(ratings) (gate_level(10) when the standing first
@@ -400,7 +404,8 @@ def gate_budget(last: int = GATE_SESSION) -> float:
 
 class _GateStatistic:
     """The gate's skill for many orderings of the same ratings at once: one eigendecomposition, a matrix product
-    per α, the α of least weighted leave-one-out error per ordering, then `_column_skill` per ordering."""
+    per α of `alphas` (GATE_ALPHAS: one), the α of least weighted leave-one-out error per ordering where there
+    are several, then `_column_skill` per ordering."""
 
     def __init__(self, vectors: np.ndarray, ratings: np.ndarray, weights: np.ndarray, alphas=GATE_ALPHAS):
         self.spectrum = _spectrum(vectors, weights)
@@ -595,17 +600,21 @@ def _needs_more_ratings(low: int, high: int, total: int, low_label: str, high_la
 MORE_RATINGS_CAP = 40
 
 
-def more_ratings_to_light(test: PermutationTest, count: int) -> int | None:
+def more_ratings_to_light(test: PermutationTest, count: int, high_share: float = 0.5) -> int | None:
     """About how many more ratings like these would light the slider, or None when the skill is no better than
     shuffled ratings'. Assumes the skill stays where it is, so that its distance from the shuffled skills, in
-    their standard deviations, grows as the square root of the number of ratings."""
+    their standard deviations, grows as the square root of the number of ratings; and that the ratings stay
+    split between the ends as now (`high_share` of them above the middle), whose p-value cannot fall below
+    2 / C(n, high ones) however clear the word: the shuffles that keep the same tracks at each end fit as well."""
     if test.null_std <= 0 or test.skill <= test.null_mean:
         return None
     z = (test.skill - test.null_mean) / test.null_std
     normal = NormalDist()
     for more in range(1, MORE_RATINGS_CAP + 1):
         total = count + more
-        if z * np.sqrt(total / count) >= normal.inv_cdf(1.0 - gate_level(total)):
+        level = gate_level(total)
+        floor = 2.0 / math.comb(total, min(total - 1, max(1, round(total * high_share))))
+        if floor <= level and z * np.sqrt(total / count) >= normal.inv_cdf(1.0 - level):
             return more
     return MORE_RATINGS_CAP
 
@@ -700,7 +709,7 @@ def slider_skill(
     else:
         fewer = low_label if low <= high else high_label
         if test is not None:
-            more = more_ratings_to_light(test, count)
+            more = more_ratings_to_light(test, count, high / count)
         if more is None:
             needs = (
                 "Your ratings do not follow the sound yet: tracks that sound alike got different ratings. Rate "
