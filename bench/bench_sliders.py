@@ -328,9 +328,9 @@ def statistic_comparison(vectors, packages, sessions: int, seed: int) -> None:
         drawn.append((order, np.where(np.isin(order, groups[a]), rng.integers(4, 6, 10), rng.integers(1, 3, 10))))
     spaces = {"the vectors": vectors, "whitened (16 axes)": _whitened(vectors, 16),
               "smoothed by 10 neighbours": _smoothed(vectors, 10), "smoothed by 20 neighbours": _smoothed(vectors, 20)}
-    statistics_ = {"ridge (the gate)": _ridge_skills,
-                   "ridge, the head's 17 penalties": lambda x, r: _ridge_skills(x, r, learning.ALPHA_GRID),
-                   "ridge, α = 1": lambda x, r: _ridge_skills(x, r, [1.0]),
+    statistics_ = {"ridge at α = 1 (the gate)": _ridge_skills,
+                   "ridge, best of the head's 17 penalties": lambda x, r: _ridge_skills(x, r, learning.ALPHA_GRID),
+                   "ridge, best of 5 (0.1–1000)": lambda x, r: _ridge_skills(x, r, learning.ALPHA_GRID[::4]),
                    "ridge, α = 10": lambda x, r: _ridge_skills(x, r, [10.0]),
                    "1 nearest rated": lambda x, r: _nearest_skills(x, r, 1),
                    "3 nearest rated": lambda x, r: _nearest_skills(x, r, 3)}
