@@ -156,8 +156,7 @@ def shuffles_for(level: float) -> int:
 def look(vectors: np.ndarray, ratings: np.ndarray, level: float) -> dict | None:
     """One look of the gate at `level` or any larger one; None where the gate would not even test."""
     ratings = np.asarray(ratings, dtype=np.float64)
-    low, high = int((ratings < 3).sum()), int((ratings > 3).sum())
-    if len(ratings) < learning.GATE_MIN_RATINGS or min(low, high) < learning.GATE_MIN_PER_SIDE:
+    if not learning.gate_may_test(ratings):
         return None
     arrangements = learning.distinct_arrangements(ratings, learning.GATE_EXACT_ARRANGEMENTS)
     if arrangements is not None:

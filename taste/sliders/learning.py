@@ -626,6 +626,16 @@ def _session_sample(count: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng([seed, count]).choice(count, GATE_SESSION, replace=False))
 
 
+def _sides(ratings: np.ndarray) -> tuple[int, int]:
+    """How many ratings are below the middle of the scale and how many above it."""
+    return int((ratings < RATING_MIDDLE).sum()), int((ratings > RATING_MIDDLE).sum())
+
+
+def gate_may_test(ratings: np.ndarray) -> bool:
+    """Whether the gate tests these ratings at all: GATE_MIN_RATINGS of them, GATE_MIN_PER_SIDE at each end."""
+    return len(ratings) >= GATE_MIN_RATINGS and min(_sides(ratings)) >= GATE_MIN_PER_SIDE
+
+
 def _first_look(vectors: np.ndarray, ratings: np.ndarray, weights: np.ndarray, seed: int) -> PermutationTest | None:
     """The look at the first GATE_MIN_RATINGS ratings, taken again: its test when it passed, else None.
 
@@ -636,9 +646,7 @@ def _first_look(vectors: np.ndarray, ratings: np.ndarray, weights: np.ndarray, s
     """
     first = slice(0, GATE_MIN_RATINGS)
     values = ratings[first]
-    if min(int((values < RATING_MIDDLE).sum()), int((values > RATING_MIDDLE).sum())) < GATE_MIN_PER_SIDE:
-        return None
-    if _GateStatistic(vectors[first], values, weights[first]).observed() < GATE_MIN_SKILL:
+    if not gate_may_test(values) or _GateStatistic(vectors[first], values, weights[first]).observed() < GATE_MIN_SKILL:
         return None
     test = permutation_test(
         vectors[first], values, weights[first], level=gate_level(GATE_MIN_RATINGS), seed=seed
@@ -677,9 +685,8 @@ def slider_skill(
     values = check_ratings(ratings, array.shape[0])
     extra = _check_weights(weights, len(values))
     count = len(values)
-    low = int((values < RATING_MIDDLE).sum())
-    high = int((values > RATING_MIDDLE).sum())
-    enough = count >= GATE_MIN_RATINGS and min(low, high) >= GATE_MIN_PER_SIDE
+    low, high = _sides(values)
+    enough = gate_may_test(values)
     level = gate_level(count) if enough else None
 
     model, skill, test, agreement = None, 0.0, None, None
