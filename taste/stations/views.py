@@ -29,15 +29,14 @@ def _thumbed(thumbs) -> dict:
     }
 
 
-def _live_context(station: Station, knobs: Knobs | None = None) -> dict:
+def _list_context(station: Station, knobs: Knobs | None = None) -> dict:
+    """The re-ranked list and the thumbs' rails."""
     thumbs = thumbs_of(station)  # read once: for the ranking and for the rails
-    return {
-        "station": station,
-        "recommendations": upcoming(station, knobs, thumbs=thumbs),
-        **listening_context(station),
-        "seeds": station.ordered_seeds(),
-        **_thumbed(thumbs),
-    }
+    return {"station": station, "recommendations": upcoming(station, knobs, thumbs=thumbs), **_thumbed(thumbs)}
+
+
+def _live_context(station: Station, knobs: Knobs | None = None) -> dict:
+    return {**_list_context(station, knobs), **listening_context(station), "seeds": station.ordered_seeds()}
 
 
 def _live_partial(request, station: Station, knobs: Knobs | None = None, rails=frozenset()) -> HttpResponse:
@@ -46,11 +45,9 @@ def _live_partial(request, station: Station, knobs: Knobs | None = None, rails=f
     the whole of #station-live, and reads neither the listening rail nor the seeds."""
     if request.htmx.target != RESULTS_TARGET:
         return render(request, "stations/partials/station_live.html", _live_context(station, knobs))
-    thumbs = thumbs_of(station)
-    context = {"station": station, "recommendations": upcoming(station, knobs, thumbs=thumbs), "rails": rails}
+    context = {**_list_context(station, knobs), "rails": rails}
     if "seeds" in rails:
         context["seeds"] = station.ordered_seeds()
-    context.update(_thumbed(thumbs))
     return render(request, "stations/partials/results_answer.html", context)
 
 
