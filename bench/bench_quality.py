@@ -56,8 +56,10 @@ ABLATIONS = {
     "wavelength-mean-pooling": {"pooling": "mean"},
     "wavelength-no-base (the Transformer alone)": {"whitened_base": False},
     "wavelength-60-epochs": {"epochs": 60},
+    "wavelength-penultimate (musicnn's penultimate layer alone, no channel means)": {"feature_dim": 200},
 }
 BASE_ALONE = "the whitened base alone (no training)"
+PENULTIMATE_BASE_ALONE = "the whitened base alone, penultimate layer only (no training)"
 
 
 def read_manifest(corpus: Path, max_tracks: int | None, seed: int = 0) -> list[dict]:
@@ -317,20 +319,25 @@ def ablation(rows: dict, twins: dict, args) -> list[dict]:
     results = []
 
     def vectors_by(model) -> dict[str, np.ndarray]:
+        used = model.config.feature_dim  # the features begin with the penultimate layer (embedding.segments)
         with torch.no_grad():
-            return {k: model.embed_track(torch.from_numpy(f)).numpy() for k, f in features.items()}
+            return {k: model.embed_track(torch.from_numpy(f[:, :used].copy())).numpy() for k, f in features.items()}
 
     # Where training starts: the base fitted on the library, the Transformer's part still zero.
-    untrained = Wavelength(model_config("cpu", None))
-    untrained.fit_feature_scale(torch.from_numpy(np.concatenate([features[k] for k in library_keys])))
-    results.append(score(BASE_ALONE, vectors_by(untrained.eval()), twins, set(rows), rows))
+    for name, feature_dim in ((BASE_ALONE, None), (PENULTIMATE_BASE_ALONE, 200)):
+        config = model_config("cpu", None, {"feature_dim": feature_dim} if feature_dim else None)
+        untrained = Wavelength(config)
+        segments_of_library = np.concatenate([features[k][:, : config.feature_dim] for k in library_keys])
+        untrained.fit_feature_scale(torch.from_numpy(segments_of_library))
+        results.append(score(name, vectors_by(untrained.eval()), twins, set(rows), rows))
     variants = {"wavelength (all terms)": {}, **ABLATIONS}
     for name, overrides in variants.items():
         config = dataclasses.replace(model_config("cpu", args.ablation_epochs), **overrides)
         if config.whitened_base is False and "out_dim" not in overrides:
             config = dataclasses.replace(config, out_dim=128)  # as wavelength-1 was before the base
         path = Path(tempfile.mkdtemp(prefix="ablation-")) / "model.pt"
-        summary = train_features([features[k] for k in library_keys], config, path, seed=args.seed)
+        library_features = [features[k][:, : config.feature_dim] for k in library_keys]
+        summary = train_features(library_features, config, path, seed=args.seed)
         row = score(name, vectors_by(build_model(read_checkpoint(path))), twins, set(rows), rows)
         row["train_s"] = summary["seconds"]
         results.append(row)

@@ -19,7 +19,9 @@ without soundtracks; without it, SYNTHETIC soundtracks, labelled so in the outpu
                  16, 24 and 40 ratings under the gate as it is
   statistics     (--statistics) the same exact test at ten ratings of alternating clear-concept sessions with
                  other statistics (k nearest rated neighbours) and other spaces (whitened; each track smoothed
-                 by its catalogue neighbours), and how well the two soundtracks' pieces separate at all
+                 by its catalogue neighbours), and how well the two soundtracks' pieces separate at all;
+                 first, the far end of the trade-off curve: the level at ten ratings that would light 30–90 %
+                 of those sessions, which an exact test pays for with as many false lights at that look
   middle         held-out rank quality (Spearman with the hidden score on unrated tracks) of the head with
                  middle ratings down-weighted and with every rating alike, for an easy and a hard concept
 
@@ -316,7 +318,8 @@ def _nearest_skills(rated: np.ndarray, arrangements: np.ndarray, neighbours: int
         return np.nan_to_num((a * b).sum(axis=1) / np.sqrt((a**2).sum(axis=1) * (b**2).sum(axis=1)))
 
 
-def statistic_comparison(vectors, packages, sessions: int, seed: int) -> None:
+def first_ten_of_clear_sessions(packages, sessions: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(tracks, ratings) of the first ten ratings of `sessions` alternating clear-concept sessions."""
     groups = soundtracks(packages, CLEAR_SMALLEST)
     rng = np.random.default_rng(seed)
     drawn = []
@@ -325,6 +328,38 @@ def statistic_comparison(vectors, packages, sessions: int, seed: int) -> None:
         order = np.empty(10, dtype=int)
         order[0::2], order[1::2] = rng.permutation(groups[a])[:5], rng.permutation(groups[b])[:5]
         drawn.append((order, np.where(np.isin(order, groups[a]), rng.integers(4, 6, 10), rng.integers(1, 3, 10))))
+    return drawn
+
+
+LEVEL_NEEDED_SHARES = (0.3, 0.5, 0.75, 0.9)
+
+
+def level_needed(vectors, packages, sessions: int, seed: int) -> None:
+    """The far end of the trade-off curve: what level at ten ratings would light a given share of clear words.
+
+    The test at ten ratings is exact, so at level c it lights random ratings with chance c at that look alone:
+    c is what the session's false-light rate would at least be. The gate's own p-values of the first ten
+    ratings of alternating sessions, and the quantiles of them that reach each share.
+    """
+    p_values = []
+    for order, ratings in first_ten_of_clear_sessions(packages, sessions, seed):
+        ratings = ratings.astype(np.float64)
+        arrangements = learning.distinct_arrangements(ratings, learning.GATE_EXACT_ARRANGEMENTS)
+        statistic = learning._GateStatistic(vectors[order], ratings, np.ones(len(ratings)))
+        p_values.append(float((statistic.skills(arrangements) >= statistic.observed() - 1e-12).mean()))
+    p_values = np.sort(p_values)
+    print(f"\nThe far end of the trade-off: the gate's exact p-value at ten ratings, {sessions} alternating "
+          "clear-concept sessions.\nTo light a share of them by ten ratings the level at ten must be at least:\n")
+    print("| clear words lit by 10 | level at 10 needed | random ratings lit at that look alone |")
+    print("|---:|---:|---:|")
+    for share in LEVEL_NEEDED_SHARES:
+        needed = float(p_values[int(np.ceil(share * len(p_values))) - 1])
+        print(f"| {share:.0%} | {needed:.3f} | {needed:.1%} |")
+
+
+def statistic_comparison(vectors, packages, sessions: int, seed: int) -> None:
+    groups = soundtracks(packages, CLEAR_SMALLEST)
+    drawn = first_ten_of_clear_sessions(packages, sessions, seed)
     spaces = {"the vectors": vectors, "whitened (16 axes)": _whitened(vectors, 16),
               "smoothed by 10 neighbours": _smoothed(vectors, 10), "smoothed by 20 neighbours": _smoothed(vectors, 20)}
     statistics_ = {"ridge at α = 1 (the gate)": _ridge_skills,
@@ -461,6 +496,7 @@ def main():
     print(json.dumps({"environment": environment}))
     if args.statistics:
         vectors, packages, _ = load_vectors(args.vectors)
+        level_needed(vectors, packages, args.sessions, args.seed)
         statistic_comparison(vectors, packages, args.sessions, args.seed)
         return
     if not args.no_timings:

@@ -141,6 +141,16 @@ class Musicnn(nn.Module):
         With `bn_inputs`, the input of every batch norm is stored there under its TensorFlow name, so tests can
         compare activations with the statistics the checkpoint gathered in training.
         """
+        return self.backend(self.pool(x, bn_inputs), bn_inputs)
+
+    def forward_with_channels(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x: (B, 187, 96) -> (penultimate (B, 200), logits (B, 50), each channel's mean over the patch (B, 753))."""
+        pooled = self.pool(x)
+        penultimate, logits = self.backend(pooled)
+        return penultimate, logits, pooled[:, 1::2]
+
+    def pool(self, x: torch.Tensor, bn_inputs: dict | None = None) -> torch.Tensor:
+        """x: (B, 187, 96) -> (B, 1506): each of the 753 front- and mid-end channels' max and mean over time."""
         x = self.input_bn(x.unsqueeze(1))  # (B, 1, T, F)
         blocks = [*self.timbral, *self.temporal]
         names = [f"batch_normalization_{i + 1}" for i in range(len(blocks))]
@@ -150,11 +160,12 @@ class Musicnn(nn.Module):
             out = layer(layers[-1], bn_inputs, f"batch_normalization_{len(blocks) + i + 1}")  # (B, 64, T)
             layers.append(out if i == 0 else out + layers[-1])  # residual from the second layer on
         features = torch.cat(layers, dim=1)  # (B, 753, T)
-        return self.backend(features, bn_inputs)
+        # TensorFlow concatenated each channel's (B, 753, 1) max and mean on the last axis, then flattened:
+        # interleaved pairs.
+        return torch.stack([features.amax(dim=2), features.mean(dim=2)], dim=2).flatten(1)
 
-    def backend(self, features: torch.Tensor, bn_inputs: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        # TensorFlow concatenated (B, 753, 1) max and mean on the last axis, then flattened: interleaved pairs.
-        pooled = torch.stack([features.amax(dim=2), features.mean(dim=2)], dim=2).flatten(1)  # (B, 1506)
+    def backend(self, pooled: torch.Tensor, bn_inputs: dict | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """pooled (B, 1506), as `pool` makes it -> (penultimate (B, 200), logits (B, 50))."""
         hidden = F.relu(self.dense(self.pool_bn(pooled)))  # (B, 200)
         if bn_inputs is not None:
             bn_inputs["batch_normalization_9"] = pooled
@@ -220,8 +231,10 @@ class PooledFrontBlock(nn.Module):
         weight, bias = block.conv.weight, block.conv.bias
         # |z - bias| <= |w|_1 * input_bound, so BN(ReLU(z)) is within this of the constant BN(ReLU(bias)).
         deviation = weight.abs().sum(dim=(1, 2, 3)) * input_bound * scale.abs()
-        varies = deviation > CONSTANT_TOLERANCE if prune else torch.ones_like(sign, dtype=torch.bool)
+        fires = deviation > CONSTANT_TOLERANCE
+        varies = fires if prune else torch.ones_like(fires)
         index = torch.nonzero(varies).flatten()
+        self.register_buffer("firing", torch.nonzero(fires).flatten() + first_channel)  # pruned or not
         self.time_padding = block.time_padding
         self.register_buffer("weight", (weight * sign.view(-1, 1, 1, 1))[index].contiguous())
         self.register_buffer("bias", (bias * sign)[index].contiguous())
@@ -284,13 +297,22 @@ class FastMusicnn(nn.Module):
         offset = F.conv1d(constant_input, first_layer.weight, first_layer.bias, padding=first_layer.padding)
         self.register_buffer("midend_offset", offset)  # (1, 64, T): constant channels' share, plus the bias
 
-        varies = torch.cat([front_varies, torch.arange(c.frontend_channels, c.pooled_channels)])
+        midend = torch.arange(c.frontend_channels, c.pooled_channels)
+        varies = torch.cat([front_varies, midend])
+        # The channels whose output depends on the input, whether computed pruned or not: the 64 front-end
+        # filters that fire and the mid-end's 192 (embedding.segments keeps their means).
+        self.register_buffer("firing_channels", torch.cat([*(b.firing for b in blocks), midend]))
         self.register_buffer("pooled_index", torch.stack([2 * varies, 2 * varies + 1], dim=1).flatten())
         template = torch.cat([constant, torch.zeros(c.pooled_channels - c.frontend_channels)]).repeat_interleave(2)
         self.register_buffer("pooled_template", template.view(1, -1))  # a constant channel's max and mean
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """x: (B, 187, 96) log-mel patches -> (penultimate (B, 200), logits (B, 50))."""
+        penultimate, logits, _ = self.forward_with_channels(x)
+        return penultimate, logits
+
+    def forward_with_channels(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """x: (B, 187, 96) -> (penultimate (B, 200), logits (B, 50), each channel's mean over the patch (B, 753))."""
         ref = self.reference
         batch, frames, _ = x.shape
         if frames != self.n_frames:
@@ -306,6 +328,5 @@ class FastMusicnn(nn.Module):
         pooled_varying = torch.stack([features.amax(dim=2), features.mean(dim=2)], dim=2).flatten(1)
         pooled = self.pooled_template.expand(batch, -1).clone()  # (B, 1506)
         pooled[:, self.pooled_index] = pooled_varying
-        hidden = F.relu(ref.dense(ref.pool_bn(pooled)))  # (B, 200)
-        penultimate = ref.dense_bn(hidden)
-        return penultimate, ref.classifier(penultimate)
+        penultimate, logits = ref.backend(pooled)
+        return penultimate, logits, pooled[:, 1::2]

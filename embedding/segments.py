@@ -1,10 +1,12 @@
-"""musicnn's penultimate layer per 3-s patch, kept on disk: the input our own model (wavelength) reads.
+"""musicnn's features per 3-s patch, kept on disk: the input our own model (wavelength) reads.
 
+Each patch keeps SEGMENT_DIM numbers: musicnn's penultimate layer (200), then the means over the patch of the
+256 front- and mid-end channels that depend on the input (embedding.musicnn.MusicnnEmbedder.forward_patches).
 Training and embedding need the same features, and they cost as much as musicnn's own embedding, so they are
-kept once made, under WAVELENGTH_DATA/segments/musicnn-<weights>/, one file per decoded waveform named by its
-SHA-256 (a changed file decodes differently and gets new features; new musicnn weights get a new folder).
-The `musicnn` model keeps them as it embeds (about 30 kB a track), so training on a library that musicnn
-has already embedded does not run musicnn again.
+kept once made, under WAVELENGTH_DATA/segments/musicnn-<weights>-<SEGMENT_DIM>/, one file per decoded waveform
+named by its SHA-256 (a changed file decodes differently and gets new features; new musicnn weights or another
+set of features get a new folder). The `musicnn` model keeps them as it embeds (about 60 kB a track), so
+training on a library that musicnn has already embedded does not run musicnn again.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from django.conf import settings
 
-from embedding.musicnn import INPUT_LEVEL_DBFS, MusicnnEmbedder
+from embedding.musicnn import INPUT_LEVEL_DBFS, SEGMENT_DIM, MusicnnEmbedder
 from embedding.musicnn import load_embedder as load_plain_musicnn
 
 
@@ -25,7 +27,8 @@ def segments_root() -> Path:
 
 class SegmentStore:
     def __init__(self, weights_sha256: str, root: Path | None = None):
-        self.folder = (Path(root) if root is not None else segments_root()) / f"musicnn-{weights_sha256[:12]}"
+        root = Path(root) if root is not None else segments_root()
+        self.folder = root / f"musicnn-{weights_sha256[:12]}-{SEGMENT_DIM}"
 
     def path(self, waveform: np.ndarray) -> Path:
         key = hashlib.sha256(np.ascontiguousarray(waveform, dtype=np.float32).tobytes()).hexdigest()
@@ -36,10 +39,13 @@ class SegmentStore:
         if not path.is_file():
             return None
         try:
-            return np.load(path)
+            features = np.load(path)
         except (OSError, ValueError):
+            features = None
+        if features is None or features.ndim != 2 or features.shape[1] != SEGMENT_DIM:
             path.unlink(missing_ok=True)  # a half-written file from a killed worker: made again
             return None
+        return features
 
     def save(self, waveform: np.ndarray, features: np.ndarray) -> None:
         path = self.path(waveform)

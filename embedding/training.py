@@ -46,7 +46,8 @@ def _track_file(track: Track) -> str:
 def library_features(
     tracks: Sequence[Track], segments: SegmentFeatures, on_batch: Callable[[int, int], None] | None = None
 ) -> tuple[list[int], list[np.ndarray]]:
-    """(track ids, one (patches, 200) feature array each) for the tracks that decode; the others are skipped."""
+    """(track ids, one (patches, SEGMENT_DIM) feature array each) for the tracks that decode; the others are
+    skipped."""
     ids, features = [], []
     for start in range(0, len(tracks), DECODE_BATCH):
         batch = list(tracks[start : start + DECODE_BATCH])
@@ -125,7 +126,7 @@ def train_library_model(
     _record(run, status=TrainingRun.Status.TRAINING, done=0, total=config.epochs)
     about = {"features": FEATURES, "track_ids": ids, "folders": [str(f) for f in folders]}
     summary = train(
-        features,
+        [f[:, : config.feature_dim] for f in features],  # a config may read the penultimate layer alone
         config,
         checkpoint_path(name),
         seed=seed,

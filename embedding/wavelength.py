@@ -1,8 +1,8 @@
 """Our own model, trained on the library itself: segment features in, one unit vector per track out.
 
-A clip is cut into musicnn's 3-s patches; each patch becomes a 200-d feature through musicnn's frozen network
-(its penultimate layer), and a wavelength Transformer (embedding.wavelength_network), trained by
-`manage.py train_embedder`, reads the sequence and pools it.
+A clip is cut into musicnn's 3-s patches; each patch becomes a 456-d feature through musicnn's frozen network
+(its penultimate layer and the means of its channels: embedding.segments), and a wavelength Transformer
+(embedding.wavelength_network), trained by `manage.py train_embedder`, reads the sequence and pools it.
 
 The frozen features are the costly part, and training and embedding need the same ones, so they are computed
 once and kept (embedding.segments; the `musicnn` model keeps them too as it embeds). Checkpoints live in
@@ -22,13 +22,13 @@ from django.conf import settings
 from discovery.lib.hashing import files_sha256
 from embedding.base import DEFAULT_TRAINED_MODEL, EmbeddingBatch, ModelUnavailable, l2_normalise, normalise_level
 from embedding.devices import resolve_device
-from embedding.musicnn import INPUT_LEVEL_DBFS, SAMPLE_RATE, clip_patches
+from embedding.musicnn import INPUT_LEVEL_DBFS, SAMPLE_RATE, SEGMENT_DIM, clip_patches
 from embedding.musicnn import load_embedder as load_musicnn
 from embedding.segments import SegmentStore
 from embedding.wavelength_training import CheckpointError, build_model, read_checkpoint
 
 DEFAULT_NAME = DEFAULT_TRAINED_MODEL
-FEATURES = "musicnn penultimate (200-d) per 3-s patch, RMS set to -14 dBFS"
+FEATURES = "musicnn penultimate (200-d) and the means of its 256 firing channels per 3-s patch, RMS set to -14 dBFS"
 
 
 def models_dir() -> Path:
@@ -42,14 +42,14 @@ def checkpoint_path(name: str) -> Path:
 class SegmentFeatures:
     """musicnn's frozen network over each 3-s patch of a clip, read from the store where already made."""
 
-    dim = 200
+    dim = SEGMENT_DIM
 
     def __init__(self, device: str = "auto", cache_dir: Path | None = None, batch_size: int = 32):
         self.musicnn = load_musicnn(device=device, batch_size=batch_size)
         self.store = SegmentStore(self.musicnn.weights_sha256, cache_dir)
 
     def __call__(self, waveforms: list[np.ndarray]) -> list[np.ndarray]:
-        """One (patches, 200) float32 array per mono 16-kHz clip, in order; ValueError names a bad clip."""
+        """One (patches, SEGMENT_DIM) float32 array per mono 16-kHz clip, in order; ValueError names a bad clip."""
         found = {i: f for i, w in enumerate(waveforms) if (f := self.store.load(w)) is not None}
         missing = [i for i in range(len(waveforms)) if i not in found]
         patches = []
@@ -59,10 +59,10 @@ class SegmentFeatures:
             except ValueError as error:
                 raise ValueError(f"Clip {i + 1} of {len(waveforms)}: {error}") from error
         if patches:
-            penultimate, _ = self.musicnn.forward_patches(np.concatenate(patches))
+            features, _ = self.musicnn.forward_patches(np.concatenate(patches), channels=True)
             bounds = np.cumsum([0] + [len(p) for p in patches])
             for i, a, b in zip(missing, bounds[:-1], bounds[1:]):
-                found[i] = np.ascontiguousarray(penultimate[a:b], dtype=np.float32)
+                found[i] = np.ascontiguousarray(features[a:b], dtype=np.float32)
                 self.store.save(waveforms[i], found[i])
         return [found[i] for i in range(len(waveforms))]
 
@@ -108,10 +108,19 @@ class WavelengthEmbedder:
         return EmbeddingBatch(vectors=self.embed_features(self.segments(waveforms)), tags=[])
 
     def embed_features(self, features: list[np.ndarray]) -> np.ndarray:
-        """(n, dim) unit vectors from one (patches, 200) feature array per track."""
+        """(n, dim) unit vectors from one (patches, SEGMENT_DIM) feature array per track.
+
+        A model reads the first `feature_dim` of them: models trained before the channel means were kept read
+        the penultimate layer alone (200), which the features still begin with.
+        """
+        used = self.network.config.feature_dim
         with torch.inference_mode():
             vectors = [
-                self.network.embed_track(torch.from_numpy(f).to(self.device)).float().cpu().numpy() for f in features
+                self.network.embed_track(torch.from_numpy(np.ascontiguousarray(f[:, :used])).to(self.device))
+                .float()
+                .cpu()
+                .numpy()
+                for f in features
             ]
         return l2_normalise(np.stack(vectors))
 

@@ -1,8 +1,9 @@
 """wavelength: a small Transformer that reads a track as a sequence of 3-s segments and pools it to one vector.
 
-Each segment arrives as a frozen feature vector (musicnn's 200-d penultimate layer over one 3-s patch, made by
-embedding.wavelength). The model is trained on the library's own tracks, without labels, by three terms whose
-weights are config fields:
+Each segment arrives as a frozen feature vector over one 3-s patch, made by embedding.wavelength: musicnn's 200-d
+penultimate layer, then the means of the 256 channels of its front and mid-end that depend on the input (the
+channel means keep what musicnn's dense layer drops for its 50 tags, and lift the excerpt twins). The model is
+trained on the library's own tracks, without labels, by three terms whose weights are config fields:
 
 - masked-segment prediction: some segments are replaced by a learnt mask token and the model predicts their
   (standardised) features from the others, so it has to learn how a piece continues;
@@ -32,7 +33,9 @@ from torch import nn
 
 @dataclass
 class WavelengthConfig:
-    feature_dim: int = 200  # per segment: musicnn's penultimate layer
+    # Per segment: musicnn's penultimate layer (200) and its 256 channel means. A model reads the first
+    # feature_dim of them, so 200 is the penultimate layer alone (what models trained before the means read).
+    feature_dim: int = 456
     context_segments: int = 10  # segments read at once (30 s); longer tracks are read in overlapping windows
     d_model: int = 128
     n_layer: int = 2

@@ -17,6 +17,7 @@ from embedding.musicnn import (
     MSD_LABELS,
     PATCH_FRAMES,
     SAMPLE_RATE,
+    SEGMENT_DIM,
     clip_patches,
     load_embedder,
     load_musicnn,
@@ -212,6 +213,35 @@ def test_the_fast_network_computes_the_reference_function(reference_model, song_
         fast_penultimate, fast_logits = fast(song_patches)
     torch.testing.assert_close(fast_penultimate, penultimate, rtol=0, atol=1e-5)
     torch.testing.assert_close(fast_logits, logits, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("prune", [False, True])
+def test_the_channel_means_are_the_reference_pools_means_and_only_the_firing_ones_vary(
+    reference_model, song_patches, prune
+):
+    fast = FastMusicnn(reference_model, prune=prune).eval()
+    with torch.inference_mode():
+        penultimate, _, means = reference_model.forward_with_channels(song_patches)
+        fast_penultimate, _, fast_means = fast.forward_with_channels(song_patches)
+    torch.testing.assert_close(fast_means, means, rtol=0, atol=1e-5)
+    torch.testing.assert_close(fast_penultimate, penultimate, rtol=0, atol=1e-5)
+    firing = fast.firing_channels
+    assert len(firing) == 256 and torch.equal(firing, FastMusicnn(reference_model, prune=not prune).firing_channels)
+    spread = means.std(dim=0)  # over the song's patches
+    others = torch.ones(len(spread), dtype=torch.bool)
+    others[firing] = False
+    assert spread[others].max() < 1e-6 < spread[firing].median()
+
+
+def test_segment_features_are_the_penultimate_layer_then_the_firing_channels_means(embedder, song_patches):
+    features, probabilities = embedder.forward_patches(song_patches.numpy(), channels=True)
+    penultimate, same_probabilities = embedder.forward_patches(song_patches.numpy())
+    assert features.shape == (len(song_patches), SEGMENT_DIM) and penultimate.shape == (len(song_patches), 200)
+    np.testing.assert_array_equal(features[:, :200], penultimate)
+    np.testing.assert_array_equal(probabilities, same_probabilities)
+    with torch.inference_mode():
+        _, _, means = embedder.network.forward_with_channels(song_patches)
+    np.testing.assert_allclose(features[:, 200:], means[:, embedder.firing_channels].numpy(), rtol=0, atol=1e-6)
 
 
 def test_pruning_keeps_only_the_filters_that_depend_on_the_input(reference_model):

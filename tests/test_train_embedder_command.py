@@ -7,6 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from embedding.models import EmbeddingModel, TrackEmbedding
+from embedding.musicnn import SEGMENT_DIM
 from tests.audio_samples import music, write_clip
 from tracks.models import Track
 
@@ -60,11 +61,24 @@ class TestTrainEmbedder:
 
     def test_musicnn_keeps_the_segment_features_that_training_and_embedding_then_reuse(self, library):
         cached = sorted((library / "segments").rglob("*.npy"))
-        assert len(cached) == 6 and np.load(cached[0]).shape[1] == 200
+        assert len(cached) == 6 and all(np.load(path).shape[1] == SEGMENT_DIM for path in cached)
+        # Each begins with the penultimate layer, whose mean over the patches is musicnn's own vector.
+        stored = np.stack([np.asarray(e.vector) for e in TrackEmbedding.objects.filter(model__name="musicnn")])
+        means = np.stack([np.load(path)[:, :200].mean(axis=0) for path in cached])
+        cosines = (means / np.linalg.norm(means, axis=1, keepdims=True)) @ stored.T
+        assert np.all(cosines.max(axis=1) > 0.99999) and len(set(cosines.argmax(axis=1))) == 6
         stamps = [p.stat().st_mtime_ns for p in cached]
         train()
         call_command("embed", "--model", "wavelength-1", "--sync", "--device", "cpu")
         assert [p.stat().st_mtime_ns for p in sorted((library / "segments").rglob("*.npy"))] == stamps
+
+    def test_a_model_that_reads_the_penultimate_layer_alone_trains_and_embeds(self, library):
+        # As models trained before the channel means were kept do: they read the features' first 200.
+        config = json.dumps({**json.loads(TINY), "feature_dim": 200})
+        call_command("train_embedder", "--epochs", "2", "--device", "cpu", "--config", config)
+        call_command("embed", "--model", "wavelength-1", "--sync", "--device", "cpu")
+        assert EmbeddingModel.objects.get(name="wavelength-1").settings["config"]["feature_dim"] == 200
+        assert TrackEmbedding.objects.filter(model__name="wavelength-1").count() == 6
 
     def test_a_name_trains_another_model_beside_the_first(self, library):
         train("--name", "wavelength-small", "--seed", "2")
