@@ -83,6 +83,11 @@ def main():
         print("bench_dedup: no corpus given (--corpus DIR or WAVELENGTH_BENCH_CORPUS); skipped.")
         return
 
+    # A model trained here (wavelength-*) finds its checkpoint under the data directory (WAVELENGTH_DATA).
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "discovery.settings")
+    import django
+
+    django.setup()
     from embedding.base import load_embedder
 
     options = {"input_level_dbfs": None} if args.as_decoded else {}

@@ -29,6 +29,7 @@ from embedding.wavelength_training import CheckpointError, build_model, read_che
 
 DEFAULT_NAME = DEFAULT_TRAINED_MODEL
 FEATURES = "musicnn penultimate (200-d) and the means of its 256 firing channels per 3-s patch, RMS set to -14 dBFS"
+PENULTIMATE_FEATURES = "musicnn penultimate (200-d) per 3-s patch, RMS set to -14 dBFS"  # models of feature_dim 200
 
 
 def models_dir() -> Path:
@@ -89,7 +90,7 @@ class WavelengthEmbedder:
         self.summary = summary
         self.settings = {
             "checkpoint": path.name,
-            "features": FEATURES,
+            "features": FEATURES if self.network.config.feature_dim == SEGMENT_DIM else PENULTIMATE_FEATURES,
             "config": checkpoint["config"],
             "trained_on_tracks": summary.get("tracks"),
             "epochs": summary.get("epochs_done"),

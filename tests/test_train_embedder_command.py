@@ -77,7 +77,9 @@ class TestTrainEmbedder:
         config = json.dumps({**json.loads(TINY), "feature_dim": 200})
         call_command("train_embedder", "--epochs", "2", "--device", "cpu", "--config", config)
         call_command("embed", "--model", "wavelength-1", "--sync", "--device", "cpu")
-        assert EmbeddingModel.objects.get(name="wavelength-1").settings["config"]["feature_dim"] == 200
+        settings = EmbeddingModel.objects.get(name="wavelength-1").settings
+        assert settings["config"]["feature_dim"] == 200
+        assert settings["features"].startswith("musicnn penultimate (200-d) per")
         assert TrackEmbedding.objects.filter(model__name="wavelength-1").count() == 6
 
     def test_a_name_trains_another_model_beside_the_first(self, library):
