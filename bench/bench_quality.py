@@ -47,6 +47,7 @@ from bench.corpus_clips import _read_excerpt, write_m4a  # noqa: E402
 
 EXCERPT_S = 30.0
 TWIN_MIN_S = 100.0
+LIBRARY_WHITENING = {"base_whitening": "library", "whiten_shrinkage": 0.2, "out_dim": 200}  # the base before
 ABLATIONS = {
     "wavelength-no-masked": {"w_masked": 0.0},
     "wavelength-no-contrast": {"w_contrast": 0.0},
@@ -56,10 +57,18 @@ ABLATIONS = {
     "wavelength-mean-pooling": {"pooling": "mean"},
     "wavelength-no-base (the Transformer alone)": {"whitened_base": False},
     "wavelength-60-epochs": {"epochs": 60},
-    "wavelength-penultimate (musicnn's penultimate layer alone, no channel means)": {"feature_dim": 200},
+    "wavelength-penultimate (no channel means)": {"feature_dim": 200, "out_dim": 200},
+    "wavelength-library-whitening (the base whitens all segments, 200 axes, shrinkage 0.2)": LIBRARY_WHITENING,
+    "wavelength-learning-rate-1e-3": {"learning_rate": 1e-3},
+    "wavelength-learning-rate-3e-4": {"learning_rate": 3e-4},
 }
-BASE_ALONE = "the whitened base alone (no training)"
-PENULTIMATE_BASE_ALONE = "the whitened base alone, penultimate layer only (no training)"
+# The untrained bases: (name, config overrides).
+BASES_ALONE = [
+    ("the whitened base alone (no training)", {}),
+    ("the base alone, whitening all segments (no training)", LIBRARY_WHITENING),
+    ("the base alone, penultimate layer only, whitening all segments (no training)",
+     {**LIBRARY_WHITENING, "feature_dim": 200}),
+]
 
 
 def read_manifest(corpus: Path, max_tracks: int | None, seed: int = 0) -> list[dict]:
@@ -324,11 +333,11 @@ def ablation(rows: dict, twins: dict, args) -> list[dict]:
             return {k: model.embed_track(torch.from_numpy(f[:, :used].copy())).numpy() for k, f in features.items()}
 
     # Where training starts: the base fitted on the library, the Transformer's part still zero.
-    for name, feature_dim in ((BASE_ALONE, None), (PENULTIMATE_BASE_ALONE, 200)):
-        config = model_config("cpu", None, {"feature_dim": feature_dim} if feature_dim else None)
+    for name, overrides in BASES_ALONE:
+        config = model_config("cpu", None, overrides)
         untrained = Wavelength(config)
         segments_of_library = np.concatenate([features[k][:, : config.feature_dim] for k in library_keys])
-        untrained.fit_feature_scale(torch.from_numpy(segments_of_library))
+        untrained.fit_feature_scale(torch.from_numpy(segments_of_library), [len(features[k]) for k in library_keys])
         results.append(score(name, vectors_by(untrained.eval()), twins, set(rows), rows))
     variants = {"wavelength (all terms)": {}, **ABLATIONS}
     for name, overrides in variants.items():

@@ -24,6 +24,7 @@ No Django here; embedding.wavelength makes the features, trains (embedding.wavel
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
 
 import torch
@@ -42,16 +43,21 @@ class WavelengthConfig:
     n_head: int = 4
     mlp_ratio: int = 2
     dropout: float = 0.1
-    out_dim: int = 200  # the stored vector's dimension (at most feature_dim with the whitened base)
-    # The whitened base: each segment's features projected on the top `out_dim` principal axes of the
-    # library's segments and whitened (fitted before training, stored with the weights); the track vector is
-    # normalise(mean of those + the Transformer's part). The Transformer's last layer starts at zero, so
-    # training starts from this whitened-musicnn baseline and learns only what to add. False: no base, the
+    out_dim: int = 456  # the stored vector's dimension (at most feature_dim with the whitened base)
+    # The whitened base: each segment's features projected on the top `out_dim` principal axes of a covariance
+    # of the library's segments and whitened (fitted before training, stored with the weights); the track
+    # vector is normalise(mean of those + the Transformer's part). The Transformer's last layer starts at zero,
+    # so training starts from this whitened-musicnn baseline and learns only what to add. False: no base, the
     # vector is the Transformer's part alone.
     whitened_base: bool = True
+    # Which covariance the base whitens: "within-track", how a track's segments vary around the track's own mean
+    # (what changes from passage to passage of one piece, so evening it out leaves what a piece keeps
+    # throughout: within-class covariance normalisation, with the track as its own class, no labels), or
+    # "library", all segments around the library's mean (plain PCA whitening).
+    base_whitening: str = "within-track"
     # Regularised whitening: each axis is divided by sqrt(its variance + whiten_shrinkage * the mean variance),
     # so the smallest axes (mostly noise) are not blown up as far as the large ones are evened out.
-    whiten_shrinkage: float = 0.2
+    whiten_shrinkage: float = 0.05
     pooling: str = "mean+std"  # how segment states become the Transformer's track state: "mean" or "mean+std"
     feature_noise: float = 0.0  # Gaussian noise (in standardised units) added to segment features in training
     # Training: how views are made and how the terms are weighed.
@@ -66,7 +72,9 @@ class WavelengthConfig:
     batch_tracks: int = 256  # every track of a ~400-track library in one or two batches: more negatives
     w_neighbour: float = 0.0  # NNCLR: the nearest other tracks (in the space at the epoch's start) as a positive
     neighbour_k: int = 1  # how many nearest tracks make that positive (their mean)
-    learning_rate: float = 1e-3
+    # Small: on the within-track whitened base, 1e-3 and 3e-4 teach the part which track an excerpt is from
+    # (excerpt twins up) at the cost of which soundtrack (P@10 down); docs/benchmarks.md.
+    learning_rate: float = 1e-4
     weight_decay: float = 0.05
     epochs: int = 30  # longer learns the tracks by heart: excerpt twins rise, same-soundtrack P@10 falls
 
@@ -143,6 +151,7 @@ class Wavelength(nn.Module):
     def __init__(self, config: WavelengthConfig):
         super().__init__()
         assert config.pooling in ("mean", "mean+std"), f"Unknown pooling {config.pooling!r}"
+        assert config.base_whitening in ("within-track", "library"), f"Unknown whitening {config.base_whitening!r}"
         assert not config.whitened_base or config.out_dim <= config.feature_dim, "The base keeps out_dim axes"
         self.config = config
         # Library statistics of the features, fitted before training (fit_feature_scale) and stored with the
@@ -176,21 +185,29 @@ class Wavelength(nn.Module):
             nn.init.normal_(module.weight, std=0.02)
 
     @torch.no_grad()
-    def fit_feature_scale(self, features: torch.Tensor) -> None:
-        """Set the input standardisation (and the whitening) from (N, feature_dim) segment features of the library."""
+    def fit_feature_scale(self, features: torch.Tensor, lengths: Sequence[int] | None = None) -> None:
+        """Set the input standardisation (and the whitening) from (N, feature_dim) segment features of the
+        library, the segments of each track in turn; `lengths`: how many segments each track has (the
+        within-track whitening needs them)."""
         self.feature_mean.copy_(features.mean(dim=0))
         self.feature_std.copy_(features.std(dim=0).clamp_min(1e-4))
-        k = self.config.out_dim
-        if self.config.whitened_base:
-            centred = (features - self.feature_mean).double()  # (N, F); eigh in float64 for a stable order
-            covariance = centred.T @ centred / max(len(features) - 1, 1)  # (F, F)
-            eigenvalues, eigenvectors = torch.linalg.eigh(covariance)  # ascending
-            top_values, top_vectors = eigenvalues.flip(0)[:k], eigenvectors.flip(1)[:, :k]  # (k,), (F, k)
-            # An eigenvector's sign is arbitrary; fix it (largest entry positive) so a seed gives one model.
-            signs = torch.sign(top_vectors.gather(0, top_vectors.abs().argmax(dim=0, keepdim=True)))  # (1, k)
-            floor = self.config.whiten_shrinkage * eigenvalues.clamp_min(0).mean()
-            whitening = top_vectors * signs / (top_values.clamp_min(0) + floor).clamp_min(1e-8).sqrt()
-            self.whitening.copy_(whitening.to(self.whitening.dtype))
+        if not self.config.whitened_base:
+            return
+        centred = (features - self.feature_mean).double()  # (N, F); eigh in float64 for a stable order
+        k, shrinkage = self.config.out_dim, self.config.whiten_shrinkage
+        if self.config.base_whitening == "library":
+            whitening = _principal_axes(centred, len(features) - 1, k, shrinkage)  # (F, k)
+        else:
+            if lengths is None or sum(lengths) != len(features):
+                raise ValueError("The within-track whitening needs each track's count of segments.")
+            tracks = torch.split(centred, list(lengths))  # each (n_i, F)
+            within = torch.cat([t - t.mean(dim=0) for t in tracks])  # (N, F) around each track's own mean
+            # Every axis of the within-track covariance evened out; where fewer are kept, the top principal
+            # axes of the segments so whitened (a rotation when all are kept, which cosines do not see).
+            whitening = _principal_axes(within, len(features) - len(tracks), centred.shape[1], shrinkage)  # (F, F)
+            if k < centred.shape[1]:
+                whitening = whitening @ _principal_axes(centred @ whitening, len(features) - 1, k, None)  # (F, k)
+        self.whitening.copy_(whitening.to(self.whitening.dtype))
 
     def standardise(self, features: torch.Tensor) -> torch.Tensor:
         return (features - self.feature_mean) / self.feature_std
@@ -263,6 +280,20 @@ class Wavelength(nn.Module):
             everything = torch.ones(1, n, dtype=torch.bool, device=features.device)
             vector = self.base(features[None], everything)[0] + vector
         return F.normalize(vector, dim=0)
+
+
+def _principal_axes(centred: torch.Tensor, dof: int, k: int, shrinkage: float | None) -> torch.Tensor:
+    """(N, F) centred rows -> (F, k): their covariance's top k eigenvectors, each divided by sqrt(its variance +
+    shrinkage * the mean variance) (regularised whitening), or left at unit length where shrinkage is None."""
+    covariance = centred.T @ centred / max(dof, 1)  # (F, F)
+    eigenvalues, eigenvectors = torch.linalg.eigh(covariance)  # ascending
+    top_values, top_vectors = eigenvalues.flip(0)[:k], eigenvectors.flip(1)[:, :k]  # (k,), (F, k)
+    # An eigenvector's sign is arbitrary; fix it (largest entry positive) so a seed gives one model.
+    signs = torch.sign(top_vectors.gather(0, top_vectors.abs().argmax(dim=0, keepdim=True)))  # (1, k)
+    if shrinkage is None:
+        return top_vectors * signs
+    floor = shrinkage * eigenvalues.clamp_min(0).mean()
+    return top_vectors * signs / (top_values.clamp_min(0) + floor).clamp_min(1e-8).sqrt()
 
 
 def masked_segment_loss(

@@ -27,9 +27,14 @@ import torch.nn.functional as F
 
 from embedding.wavelength_network import Wavelength, WavelengthConfig, parameter_count, training_loss
 
-CHECKPOINT_FORMAT = "wavelength-checkpoint-2"
-# Format 1 (before the whitened base): its configs lack whitened_base, and its models have no base.
-OLDER_FORMATS = {"wavelength-checkpoint-1": {"whitened_base": False, "pooling": "mean"}}
+CHECKPOINT_FORMAT = "wavelength-checkpoint-3"
+# Read as what they were: the config fields added since take the values that mean "as that format did".
+# Format 1 (before the whitened base): no base, mean pooling. Format 2 (before the within-track whitening): the
+# base whitened all of the library's segments.
+OLDER_FORMATS = {
+    "wavelength-checkpoint-1": {"whitened_base": False, "pooling": "mean", "base_whitening": "library"},
+    "wavelength-checkpoint-2": {"base_whitening": "library"},
+}
 WARMUP_EPOCHS = 5
 VALIDATION_SEED = 2**31 - 1  # the validation views never change during a run, so epochs compare fairly
 
@@ -164,7 +169,6 @@ def read_checkpoint(path: Path) -> dict:
     if not isinstance(checkpoint, dict) or checkpoint.get("format") not in known:
         raise CheckpointError(f"{path} is not a {CHECKPOINT_FORMAT} file; train the model again.")
     if checkpoint["format"] in OLDER_FORMATS and isinstance(checkpoint.get("config"), dict):
-        # Read as what it was: the fields added since take the values that mean "as format 1 did".
         checkpoint["config"] = {**OLDER_FORMATS[checkpoint["format"]], **checkpoint["config"]}
     return checkpoint
 
@@ -208,7 +212,7 @@ def train(
 
     torch.manual_seed(seed)
     model = Wavelength(config)
-    model.fit_feature_scale(torch.cat(tracks))
+    model.fit_feature_scale(torch.cat(tracks), [len(t) for t in tracks])
     model.to(device).train()
     optimiser = torch.optim.AdamW(model.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay)
     state = {"epoch": 0, "history": [], "best_epoch": 0, "best_loss": math.inf, "seconds": 0.0, "best": None}

@@ -29,12 +29,36 @@ def library(count=300, seed=0):
     return torch.randn(count, 12, generator=generator) @ mixing + 3.0
 
 
+LENGTHS = [30] * 10  # library()'s 300 segments as ten tracks
+
+
 @pytest.fixture
 def model():
     torch.manual_seed(0)
     model = Wavelength(TINY)
-    model.fit_feature_scale(library())
+    model.fit_feature_scale(library(), LENGTHS)
     return model.eval()
+
+
+def _whitened_covariance(model, features, lengths=None):
+    """The covariance of the whitened features: around each track's mean when lengths are given."""
+    whitened = (features - model.feature_mean) @ model.whitening  # (N, out_dim)
+    if lengths is None:
+        return torch.cov(whitened.T)
+    within = torch.cat([t - t.mean(dim=0) for t in torch.split(whitened, lengths)])
+    return within.T @ within / (len(features) - len(lengths))
+
+
+def _is_shrunk_whitening(covariance) -> bool:
+    """Decorrelated, and every kept axis below unit variance, the large ones nearest to it."""
+    off_diagonal = covariance - torch.diag(torch.diag(covariance))
+    variances = torch.diag(covariance)
+    return (
+        float(off_diagonal.abs().max()) < 1e-3
+        and float(variances.max()) < 1.0
+        and bool((variances[:-1] >= variances[1:] - 1e-4).all())
+        and float(variances[0]) > 0.9
+    )
 
 
 def test_forward_gives_per_segment_states_and_one_projection_per_track(model):
@@ -58,17 +82,37 @@ def test_a_track_longer_than_the_context_is_read_in_windows_into_a_unit_vector(m
     assert vector.shape == (8,) and float(vector.norm()) == pytest.approx(1.0, abs=1e-5)
 
 
-def test_the_base_whitens_the_library_and_keeps_its_largest_axes(model):
-    features = library()
-    whitened = (features - model.feature_mean) @ model.whitening  # (N, out_dim)
-    assert whitened.shape == (300, 8)
-    covariance = torch.cov(whitened.T)
+def test_the_base_whitens_how_segments_vary_within_their_tracks():
+    torch.manual_seed(0)
+    model = Wavelength(WavelengthConfig(**{**TINY.to_dict(), "out_dim": 12}))  # every axis kept
+    features = library() + 5.0 * torch.randn(10, 12).repeat_interleave(30, dim=0)  # each track its own offset
+    model.fit_feature_scale(features, LENGTHS)
+    assert _is_shrunk_whitening(_whitened_covariance(model, features, LENGTHS))
+    # Not the library's covariance: the tracks' own means differ, and that is what the base keeps.
+    assert not _is_shrunk_whitening(_whitened_covariance(model, features))
+
+
+def test_fewer_axes_keep_the_principal_ones_of_the_segments_so_whitened(model):
+    assert model.whitening.shape == (12, 8)
+    covariance = _whitened_covariance(model, library())
     off_diagonal = covariance - torch.diag(torch.diag(covariance))
-    assert float(off_diagonal.abs().max()) < 1e-3
-    # Shrunk whitening: every kept axis ends below unit variance, the large ones nearest to it.
     variances = torch.diag(covariance)
-    assert float(variances.max()) < 1.0 and bool((variances[:-1] >= variances[1:] - 1e-4).all())
-    assert float(variances[0]) > 0.9
+    assert float(off_diagonal.abs().max()) < 1e-3 * float(variances.max())
+    assert bool((variances[:-1] >= variances[1:] - 1e-6).all())
+
+
+def test_the_library_whitening_keeps_the_largest_axes_of_all_segments():
+    torch.manual_seed(0)
+    model = Wavelength(WavelengthConfig(**{**TINY.to_dict(), "base_whitening": "library", "whiten_shrinkage": 0.2}))
+    model.fit_feature_scale(library())
+    assert _is_shrunk_whitening(_whitened_covariance(model, library()))
+
+
+def test_the_within_track_whitening_needs_each_tracks_count_of_segments():
+    with pytest.raises(ValueError, match="needs each track's count of segments"):
+        Wavelength(TINY).fit_feature_scale(library())
+    with pytest.raises(ValueError, match="needs each track's count of segments"):
+        Wavelength(TINY).fit_feature_scale(library(), [30] * 9)
 
 
 def test_an_untrained_model_gives_the_whitened_base_exactly(model):

@@ -104,13 +104,29 @@ def test_neighbour_positives_are_trained_and_recorded(tmp_path):
 
 def test_a_format_1_checkpoint_still_rebuilds_as_the_model_it_was(tmp_path):
     """Before the whitened base: no whitening buffer, mean pooling, and a config without those fields."""
-    old = WavelengthConfig(**{**CONFIG.to_dict(), "whitened_base": False, "pooling": "mean"})
+    before = {"whitened_base": False, "pooling": "mean", "base_whitening": "library"}
+    old = WavelengthConfig(**{**CONFIG.to_dict(), **before})
     torch.manual_seed(0)
     model = Wavelength(old)
-    config = {k: v for k, v in old.to_dict().items() if k not in ("whitened_base", "pooling", "whiten_shrinkage")}
+    added = ("whitened_base", "pooling", "whiten_shrinkage", "base_whitening")
+    config = {k: v for k, v in old.to_dict().items() if k not in added}
     config = {k: v for k, v in config.items() if k not in ("feature_noise", "w_neighbour", "neighbour_k")}
     torch.save({"format": "wavelength-checkpoint-1", "config": config, "model": model.state_dict()}, tmp_path / "1.pt")
     rebuilt = build_model(read_checkpoint(tmp_path / "1.pt"))
+    assert rebuilt.config == old
+    track = torch.from_numpy(tracks()[0])
+    assert torch.allclose(rebuilt.embed_track(track), model.eval().embed_track(track), atol=1e-6)
+
+
+def test_a_format_2_checkpoint_still_rebuilds_with_the_library_whitening_it_was_fitted_with(tmp_path):
+    """Before the within-track whitening: a config without base_whitening, a base fitted on all segments."""
+    old = WavelengthConfig(**{**CONFIG.to_dict(), "base_whitening": "library"})
+    torch.manual_seed(0)
+    model = Wavelength(old)
+    model.fit_feature_scale(torch.from_numpy(np.concatenate(tracks())))
+    config = {k: v for k, v in old.to_dict().items() if k != "base_whitening"}
+    torch.save({"format": "wavelength-checkpoint-2", "config": config, "model": model.state_dict()}, tmp_path / "2.pt")
+    rebuilt = build_model(read_checkpoint(tmp_path / "2.pt"))
     assert rebuilt.config == old
     track = torch.from_numpy(tracks()[0])
     assert torch.allclose(rebuilt.embed_track(track), model.eval().embed_track(track), atol=1e-6)
@@ -132,7 +148,7 @@ def test_a_missing_or_broken_checkpoint_says_so(tmp_path):
     with pytest.raises(CheckpointError, match="cannot be read"):
         read_checkpoint(tmp_path / "broken.pt")
     torch.save({"format": "something else"}, tmp_path / "other.pt")
-    with pytest.raises(CheckpointError, match="is not a wavelength-checkpoint-2 file"):
+    with pytest.raises(CheckpointError, match="is not a wavelength-checkpoint-3 file"):
         read_checkpoint(tmp_path / "other.pt")
 
 
