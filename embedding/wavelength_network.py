@@ -13,10 +13,11 @@ trained on the library's own tracks, without labels, by three terms whose weight
   sphere, so the space (and the map drawn from it) does not collapse onto a few directions.
 
 The track vector is normalise(whitened base + the Transformer's part): the base is the mean of the track's
-segment features whitened on the library's principal axes (fitted, not learnt); the Transformer's part starts
-at zero and learns what to add (docs/benchmarks.md: the base carries most of the same-soundtrack precision, the
-contrast adds the excerpt twins). Two optional terms were measured and left off by default: NNCLR neighbour
-positives, and leaving a batch's likely same-soundtrack tracks out of the contrast's negatives.
+segment features whitened against how segments vary within their own tracks (fitted, not learnt); the
+Transformer's part starts at zero and learns what to add (docs/benchmarks.md: the base carries the
+same-soundtrack precision; the contrast, at a small learning rate, adds a little to it). Two optional terms
+were measured and left off by default: NNCLR neighbour positives, and leaving a batch's likely same-soundtrack
+tracks out of the contrast's negatives.
 
 No Django here; embedding.wavelength makes the features, trains (embedding.wavelength_training) and embeds.
 """
