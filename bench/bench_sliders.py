@@ -331,6 +331,14 @@ def first_ten_of_clear_sessions(packages, sessions: int, seed: int) -> list[tupl
     return drawn
 
 
+def exact_p_value(rated: np.ndarray, ratings: np.ndarray, skills_of=_ridge_skills) -> float:
+    """The exact permutation p-value of `ratings` of the `rated` vectors under a statistic (default the gate's)."""
+    ratings = np.asarray(ratings, dtype=np.float64)
+    arrangements = learning.distinct_arrangements(ratings, learning.GATE_EXACT_ARRANGEMENTS)
+    observed = skills_of(rated, ratings[None, :])[0]
+    return float((skills_of(rated, arrangements) >= observed - 1e-12).mean())
+
+
 LEVEL_NEEDED_SHARES = (0.3, 0.5, 0.75, 0.9)
 
 
@@ -341,13 +349,8 @@ def level_needed(vectors, packages, sessions: int, seed: int) -> None:
     c is what the session's false-light rate would at least be. The gate's own p-values of the first ten
     ratings of alternating sessions, and the quantiles of them that reach each share.
     """
-    p_values = []
-    for order, ratings in first_ten_of_clear_sessions(packages, sessions, seed):
-        ratings = ratings.astype(np.float64)
-        arrangements = learning.distinct_arrangements(ratings, learning.GATE_EXACT_ARRANGEMENTS)
-        statistic = learning._GateStatistic(vectors[order], ratings, np.ones(len(ratings)))
-        p_values.append(float((statistic.skills(arrangements) >= statistic.observed() - 1e-12).mean()))
-    p_values = np.sort(p_values)
+    drawn = first_ten_of_clear_sessions(packages, sessions, seed)
+    p_values = np.sort([exact_p_value(vectors[order], ratings) for order, ratings in drawn])
     print(f"\nThe far end of the trade-off: the gate's exact p-value at ten ratings, {sessions} alternating "
           "clear-concept sessions.\nTo light a share of them by ten ratings the level at ten must be at least:\n")
     print("| clear words lit by 10 | level at 10 needed | random ratings lit at that look alone |")
@@ -373,12 +376,7 @@ def statistic_comparison(vectors, packages, sessions: int, seed: int) -> None:
     print("|---|---|---:|---:|")
     for space_name, space in spaces.items():
         for name, skills_of in statistics_.items():
-            p_values = []
-            for order, ratings in drawn:
-                arrangements = learning.distinct_arrangements(ratings, learning.GATE_EXACT_ARRANGEMENTS)
-                observed = skills_of(space[order], ratings[None, :].astype(np.float64))[0]
-                p_values.append(float((skills_of(space[order], arrangements) >= observed - 1e-12).mean()))
-            p_values = np.array(p_values)
+            p_values = np.array([exact_p_value(space[order], ratings, skills_of) for order, ratings in drawn])
             print(f"| {name} | {space_name} | {np.mean(p_values <= learning.GATE_LEVEL_AT_10):.0%} "
                   f"| {np.median(p_values):.3f} |")
     agreement = []
