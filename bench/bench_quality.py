@@ -311,7 +311,7 @@ def ablation(rows: dict, twins: dict, args) -> list[dict]:
     import torch
 
     from embedding.training import model_config
-    from embedding.wavelength import SegmentFeatures
+    from embedding.wavelength import SegmentFeatures, features_read
     from embedding.wavelength_network import Wavelength
     from embedding.wavelength_training import build_model, read_checkpoint
     from embedding.wavelength_training import train as train_features
@@ -327,17 +327,20 @@ def ablation(rows: dict, twins: dict, args) -> list[dict]:
     library_keys = sorted(k for k in rows if k in features)
     results = []
 
+    def read_by(config, keys) -> list[np.ndarray]:
+        return [features_read(features[k], config.feature_dim) for k in keys]
+
     def vectors_by(model) -> dict[str, np.ndarray]:
-        used = model.config.feature_dim  # the features begin with the penultimate layer (embedding.segments)
         with torch.no_grad():
-            return {k: model.embed_track(torch.from_numpy(f[:, :used].copy())).numpy() for k, f in features.items()}
+            read = read_by(model.config, features)
+            return {k: model.embed_track(torch.from_numpy(f)).numpy() for k, f in zip(features, read)}
 
     # Where training starts: the base fitted on the library, the Transformer's part still zero.
     for name, overrides in BASES_ALONE:
         config = model_config("cpu", None, overrides)
         untrained = Wavelength(config)
-        segments_of_library = np.concatenate([features[k][:, : config.feature_dim] for k in library_keys])
-        untrained.fit_feature_scale(torch.from_numpy(segments_of_library), [len(features[k]) for k in library_keys])
+        library = read_by(config, library_keys)
+        untrained.fit_feature_scale(torch.from_numpy(np.concatenate(library)), [len(f) for f in library])
         results.append(score(name, vectors_by(untrained.eval()), twins, set(rows), rows))
     variants = {"wavelength (all terms)": {}, **ABLATIONS}
     for name, overrides in variants.items():
@@ -345,8 +348,7 @@ def ablation(rows: dict, twins: dict, args) -> list[dict]:
         if config.whitened_base is False and "out_dim" not in overrides:
             config = dataclasses.replace(config, out_dim=128)  # as wavelength-1 was before the base
         path = Path(tempfile.mkdtemp(prefix="ablation-")) / "model.pt"
-        library_features = [features[k][:, : config.feature_dim] for k in library_keys]
-        summary = train_features(library_features, config, path, seed=args.seed)
+        summary = train_features(read_by(config, library_keys), config, path, seed=args.seed)
         row = score(name, vectors_by(build_model(read_checkpoint(path))), twins, set(rows), rows)
         row["train_s"] = summary["seconds"]
         results.append(row)

@@ -17,7 +17,7 @@ import torch
 from embedding.devices import resolve_device
 from embedding.models import TrainingRun
 from embedding.services import _decode_tracks
-from embedding.wavelength import FEATURES, SegmentFeatures, checkpoint_path
+from embedding.wavelength import FEATURES, SegmentFeatures, checkpoint_path, features_read
 from embedding.wavelength_network import WavelengthConfig, gpu_config
 from embedding.wavelength_training import train
 from tracks.models import Track
@@ -126,7 +126,7 @@ def train_library_model(
     _record(run, status=TrainingRun.Status.TRAINING, done=0, total=config.epochs)
     about = {"features": FEATURES, "track_ids": ids, "folders": [str(f) for f in folders]}
     summary = train(
-        [f[:, : config.feature_dim] for f in features],  # a config may read the penultimate layer alone
+        [features_read(f, config.feature_dim) for f in features],
         config,
         checkpoint_path(name),
         seed=seed,

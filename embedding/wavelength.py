@@ -32,6 +32,17 @@ FEATURES = "musicnn penultimate (200-d) and the means of its 256 firing channels
 PENULTIMATE_FEATURES = "musicnn penultimate (200-d) per 3-s patch, RMS set to -14 dBFS"  # models of feature_dim 200
 
 
+def features_read(features: np.ndarray, feature_dim: int) -> np.ndarray:
+    """What a model of `feature_dim` reads of (patches, SEGMENT_DIM) segment features: their first feature_dim
+    columns. Models trained before the channel means were kept read the penultimate layer alone (200), which the
+    features still begin with."""
+    return np.ascontiguousarray(features[:, :feature_dim])
+
+
+def features_description(feature_dim: int) -> str:
+    return FEATURES if feature_dim == SEGMENT_DIM else PENULTIMATE_FEATURES
+
+
 def models_dir() -> Path:
     return Path(settings.DATA_DIR) / "models"
 
@@ -90,7 +101,7 @@ class WavelengthEmbedder:
         self.summary = summary
         self.settings = {
             "checkpoint": path.name,
-            "features": FEATURES if self.network.config.feature_dim == SEGMENT_DIM else PENULTIMATE_FEATURES,
+            "features": features_description(self.network.config.feature_dim),
             "config": checkpoint["config"],
             "trained_on_tracks": summary.get("tracks"),
             "epochs": summary.get("epochs_done"),
@@ -109,18 +120,11 @@ class WavelengthEmbedder:
         return EmbeddingBatch(vectors=self.embed_features(self.segments(waveforms)), tags=[])
 
     def embed_features(self, features: list[np.ndarray]) -> np.ndarray:
-        """(n, dim) unit vectors from one (patches, SEGMENT_DIM) feature array per track.
-
-        A model reads the first `feature_dim` of them: models trained before the channel means were kept read
-        the penultimate layer alone (200), which the features still begin with.
-        """
+        """(n, dim) unit vectors from one (patches, SEGMENT_DIM) feature array per track (see features_read)."""
         used = self.network.config.feature_dim
         with torch.inference_mode():
             vectors = [
-                self.network.embed_track(torch.from_numpy(np.ascontiguousarray(f[:, :used])).to(self.device))
-                .float()
-                .cpu()
-                .numpy()
+                self.network.embed_track(torch.from_numpy(features_read(f, used)).to(self.device)).float().cpu().numpy()
                 for f in features
             ]
         return l2_normalise(np.stack(vectors))
